@@ -1,0 +1,59 @@
+"""Customers of a business: synced from Stripe (``stripe_customer_id`` set) or
+created directly in ShingleAI through the API or MCP."""
+
+from __future__ import annotations
+
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TimestampField
+
+from models.business import Business
+from models.db import BaseModel
+from models.user import utcnow
+
+SYNC_FILTERS = ("all", "synced", "not_synced", "deleted")
+
+
+class Customer(BaseModel):
+    business = ForeignKeyField(Business, backref="customers", on_delete="CASCADE")
+    name = CharField(null=True)
+    email = CharField(null=True)
+    # Unique within a business (migration 0001); NULL for rows created in ShingleAI.
+    stripe_customer_id = CharField(null=True)
+    # Stripe's `created` for synced rows, the creation time for direct rows.
+    customer_since = TimestampField(utc=True, resolution=1)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    deleted_in_stripe_at = DateTimeField(null=True)
+    # Which Stripe observation the row's synced fields reflect; see sync/ordering.py.
+    stripe_version_at = IntegerField(null=True)
+    stripe_version_source = IntegerField(null=True)
+
+    @property
+    def is_synced(self) -> bool:
+        return self.stripe_customer_id is not None
+
+    @property
+    def is_deleted_in_stripe(self) -> bool:
+        return self.deleted_in_stripe_at is not None
+
+    @classmethod
+    def for_business(cls, business: Business | int):
+        return cls.select().where(cls.business == business)
+
+    @classmethod
+    def sync_condition(cls, sync: str):
+        """The WHERE term of each Sync filter. "Synced" means Stripe still keeps the
+        row current, so rows deleted in Stripe have their own filter."""
+        if sync == "synced":
+            return cls.stripe_customer_id.is_null(False) & cls.deleted_in_stripe_at.is_null()
+        if sync == "not_synced":
+            return cls.stripe_customer_id.is_null()
+        if sync == "deleted":
+            return cls.deleted_in_stripe_at.is_null(False)
+        if sync == "all":
+            return None
+        raise ValueError(f"unknown sync filter {sync!r}; expected one of {SYNC_FILTERS}")
+
+    @classmethod
+    def get_for_business(cls, business: Business | int, customer_id: int) -> Customer | None:
+        """The one lookup every route uses, so a row of another business is never reached."""
+        return cls.get_or_none((cls.id == customer_id) & (cls.business == business))

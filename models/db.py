@@ -1,0 +1,45 @@
+"""The one SQLite database, deferred so the app factory, the CLI and background
+threads can each point it at the configured file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from peewee import Model, SqliteDatabase
+
+# WAL lets readers (list pages) run while the importer or a webhook writes; the busy
+# timeout makes a writer wait for the lock instead of failing at once.
+PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+    "cache_size": -64000,
+    "temp_store": "memory",
+}
+
+db = SqliteDatabase(None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def database_path(url: str) -> str:
+    """Turn ``sqlite:///path`` (or a bare path) into a filesystem path."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///")
+    if "://" in url:
+        raise ValueError(f"DATABASE_URL must be sqlite:///path, got {url.split('://')[0]}://…")
+    return url
+
+
+def init_db(url: str) -> SqliteDatabase:
+    """Point the shared database at ``url`` and create its folder."""
+    path = database_path(url)
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db.init(path, pragmas=PRAGMAS, check_same_thread=False)
+    return db

@@ -1,0 +1,43 @@
+"""Owners who log in to the dashboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peewee import CharField, DateTimeField
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.db import BaseModel, db
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamps everywhere, so SQLite compares them as text correctly."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class User(BaseModel):
+    email = CharField(unique=True)
+    password_hash = CharField()
+    created_at = DateTimeField(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        return cls.get_or_none(cls.email == email.strip().lower())
+
+    @classmethod
+    def create_owner(cls, email: str, password: str, business_name: str) -> User:
+        """An owner always comes with a primary business: every page is scoped to it."""
+        from models.business import Business
+
+        with db.atomic():
+            user = cls(email=email.strip().lower())
+            user.set_password(password)
+            user.save()
+            Business.create(owner=user, name=business_name, is_primary=True)
+        return user

@@ -1,0 +1,159 @@
+"""Fixtures shared by the whole suite, in the style of Flask's tutorial: an app on a
+temporary SQLite file, a client, an owner who is logged in, a live server for the
+browser, and a real Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from models import Business, Customer, User
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on its own SQLite file (``:memory:`` would be one database per connection)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+        }
+    )
+    yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def owner(app) -> User:
+    """An owner with a primary business and a second, non-primary one."""
+    user = User.create_owner("owner@example.com", PASSWORD, "Shingle Roofing")
+    Business.create(owner=user, name="Side Project", is_primary=False)
+    return user
+
+
+@pytest.fixture
+def business(owner) -> Business:
+    return Business.primary_for(owner)
+
+
+class AuthActions:
+    """Logs a test client in and fetches the CSRF token a real form would carry."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email="owner@example.com", password=PASSWORD):
+        return self._client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": self.csrf_token()},
+        )
+
+    def csrf_token(self) -> str:
+        page = self._client.get("/login").get_data(as_text=True)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def logged_in(client, auth, owner):
+    """A client whose owner is logged in; returns the CSRF token for POSTs."""
+    auth.login()
+    return auth.csrf_token()
+
+
+def make_customer(business, **fields) -> Customer:
+    """A customer row with sensible defaults, for tests that need data."""
+    fields.setdefault("name", "Ada Lovelace")
+    fields.setdefault("email", "ada@example.com")
+    fields.setdefault("customer_since", 1_700_000_000)
+    return Customer.create(business=business, **fields)
+
+
+class LiveServer:
+    """The app served over real HTTP on a free port, in a background thread."""
+
+    def __init__(self, app):
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
+
+
+# Chromium as root needs --no-sandbox; the network flags keep it from reaching out of
+# this offline machine at start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def logged_in_page(page, live_server, owner):
+    """A browser page logged in as the owner, on the Customers list."""
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill("owner@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/customers"))
+    return page

@@ -1,0 +1,1 @@
+"""Blueprints, one per page area, and the helpers they share."""
