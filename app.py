@@ -133,3 +133,7 @@ def _register_views(app: Flask) -> None:
         api_tokens.bp,
     ):
         app.register_blueprint(blueprint)
+    for module in (stripe_connect, imports, webhooks, api, api_tokens):
+        # An area that needs start-up work (resuming imports, say) defines init_app.
+        if hasattr(module, "init_app"):
+            module.init_app(app)

@@ -3,6 +3,8 @@ created directly in ShingleAI through the API or MCP."""
 
 from __future__ import annotations
 
+import re
+
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TimestampField
 
 from models.business import Business
@@ -10,6 +12,29 @@ from models.db import BaseModel
 from models.user import utcnow
 
 SYNC_FILTERS = ("all", "synced", "not_synced", "deleted")
+NAME_MAX = 256
+EMAIL_MAX = 512
+# Deliberately simple: one "@", something before it, a dotted domain after it, no
+# spaces. Real validation is the owner emailing the customer.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def validate_fields(name: str | None, email: str | None) -> dict[str, str]:
+    """The errors, by field, of a name and email typed in ShingleAI (the inline
+    edit, the API, MCP). Empty means valid. Stripe's own data is never validated:
+    Stripe is authoritative."""
+    errors = {}
+    name = (name or "").strip()
+    email = (email or "").strip()
+    if not name:
+        errors["name"] = "Enter a name."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Use at most {NAME_MAX} characters."
+    if not email:
+        errors["email"] = "Enter an email address."
+    elif len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        errors["email"] = "Enter an email address like name@example.com."
+    return errors
 
 
 class Customer(BaseModel):
