@@ -22,7 +22,7 @@ $(CHROMIUM):
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq chromium
 
 run: $(STAMP)
-	$(PY) -m devserver
+	DEMO=1 $(VENV)/bin/flask demo
 
 test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check .

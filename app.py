@@ -119,7 +119,17 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _register_views(app: Flask) -> None:
-    from views import api, api_tokens, auth, csrf, customers, imports, stripe_connect, webhooks
+    from views import (
+        api,
+        api_tokens,
+        auth,
+        csrf,
+        customers,
+        demo,
+        imports,
+        stripe_connect,
+        webhooks,
+    )
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -131,6 +141,7 @@ def _register_views(app: Flask) -> None:
         webhooks.bp,
         api.bp,
         api_tokens.bp,
+        demo.bp,
     ):
         app.register_blueprint(blueprint)
     for module in (stripe_connect, imports, webhooks, api, api_tokens):
