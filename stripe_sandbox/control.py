@@ -1,0 +1,105 @@
+"""`/_sandbox/*`: the JSON control API used by tests, the CLI and benchmarks.
+
+It is not part of Stripe; it does what a person would do in Stripe's dashboard (create
+accounts, revoke access, edit customers) plus the sandbox's own fault settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from stripe_sandbox import errors
+from stripe_sandbox.context import sandbox
+
+bp = Blueprint("control", __name__, url_prefix="/_sandbox")
+
+
+def _body() -> dict[str, Any]:
+    return request.get_json(silent=True) or {}
+
+
+@bp.route("/config", methods=["GET", "POST"])
+def config() -> Response:
+    try:
+        return jsonify(sandbox().faults.configure(**_body()))
+    except KeyError as exc:
+        return jsonify({"error": f"unknown setting: {exc.args[0]}"}), 400
+
+
+@bp.get("/accounts")
+def accounts() -> Response:
+    store = sandbox().store
+    with store.lock:
+        rows = [
+            {"id": a.id, "name": a.name, "connected": a.connected, "customers": len(a.customers)}
+            for a in store.accounts.values()
+        ]
+    return jsonify({"data": rows})
+
+
+@bp.post("/accounts")
+def create_account() -> Response:
+    body = _body()
+    account = sandbox().store.create_account(
+        body.get("name") or "Demo shop",
+        connected=bool(body.get("connected", True)),
+        customers=int(body.get("customers") or 0),
+    )
+    return jsonify({"id": account.id})
+
+
+@bp.post("/accounts/<acct>/seed")
+def seed(acct: str) -> Response:
+    return jsonify({"seeded": sandbox().store.seed(acct, int(_body().get("n") or 0))})
+
+
+@bp.post("/accounts/<acct>/deauthorize")
+def deauthorize(acct: str) -> Response:
+    sandbox().store.revoke(acct)
+    return jsonify({"stripe_user_id": acct})
+
+
+@bp.post("/webhook_endpoints")
+def add_webhook_endpoint() -> Response:
+    body = _body()
+    sandbox().store.add_endpoint(body["url"], body["secret"])
+    return jsonify({"url": body["url"]})
+
+
+@bp.get("/deliveries")
+def deliveries() -> Response:
+    dispatcher = sandbox().dispatcher
+    return jsonify({"data": dispatcher.log(), "pending": dispatcher.pending()})
+
+
+@bp.post("/oauth/code")
+def oauth_code() -> Response:
+    body = _body()
+    code = sandbox().store.issue_code(
+        body.get("account"), name=body.get("name", ""), customers=int(body.get("customers") or 0)
+    )
+    return jsonify({"code": code})
+
+
+@bp.post("/trigger")
+def trigger() -> Response:
+    """Cause a real change that emits the event type asked for (like `stripe trigger`)."""
+    body = _body()
+    store = sandbox().store
+    kind, acct, cid = body.get("type"), body.get("account"), body.get("customer")
+    if not acct:
+        raise errors.StripeError(400, "account is required", param="account")
+    if kind == "account.application.deauthorized":
+        store.revoke(acct)
+        return jsonify({"type": kind, "account": acct})
+    if kind == "customer.created" or (kind in ("customer.updated", "customer.deleted") and not cid):
+        cid = store.create_customer(acct, {"name": "Triggered Customer"})["id"]
+    if kind == "customer.updated":
+        store.update_customer(acct, cid, {"name": body.get("name") or "Updated Customer"})
+    elif kind == "customer.deleted":
+        store.delete_customer(acct, cid)
+    elif kind != "customer.created":
+        raise errors.StripeError(400, f"cannot trigger {kind}", param="type")
+    return jsonify({"type": kind, "account": acct, "customer": cid})

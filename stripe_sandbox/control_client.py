@@ -1,0 +1,62 @@
+"""HTTP client for `/_sandbox/*`, shared by `SandboxServer` and the CLI."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+
+
+class ControlClient:
+    """Talks to a running sandbox's control endpoint, from any process."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+        self._http = requests.Session()
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        resp = self._http.request(method, f"{self.url}/_sandbox{path}", json=body, timeout=120)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"sandbox {method} {path}: {resp.status_code} {resp.text}")
+        return resp.json()
+
+    def configure(self, **faults: Any) -> dict[str, Any]:
+        return self.call("POST", "/config", faults)
+
+    def create_account(
+        self, *, name: str = "Demo shop", customers: int = 0, connected: bool = True
+    ) -> str:
+        body = {"name": name, "customers": customers, "connected": connected}
+        return self.call("POST", "/accounts", body)["id"]
+
+    def accounts(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/accounts")["data"]
+
+    def seed(self, account: str, n: int) -> None:
+        self.call("POST", f"/accounts/{account}/seed", {"n": n})
+
+    def deauthorize(self, account: str) -> None:
+        self.call("POST", f"/accounts/{account}/deauthorize")
+
+    def add_webhook_endpoint(self, url: str, secret: str) -> None:
+        self.call("POST", "/webhook_endpoints", {"url": url, "secret": secret})
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self.call("GET", "/deliveries")["data"]
+
+    def wait_for_deliveries_idle(self, timeout: float = 10) -> None:
+        """Poll until no delivery is queued or in flight; TimeoutError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self.call("GET", "/deliveries")["pending"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"webhook deliveries still pending after {timeout}s")
+            time.sleep(0.02)  # poll interval, not a wait for a fixed event
+
+    def authorize_code(self, account: str | None = None, *, customers: int = 0) -> str:
+        return self.call("POST", "/oauth/code", {"account": account, "customers": customers})[
+            "code"
+        ]
+
+    def trigger(self, event_type: str, account: str, **extra: Any) -> dict[str, Any]:
+        return self.call("POST", "/trigger", {"type": event_type, "account": account, **extra})

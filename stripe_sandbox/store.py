@@ -1,0 +1,417 @@
+"""In-memory Stripe state: accounts, their customers and events, OAuth codes.
+
+One re-entrant lock guards everything; each customer's JSON bytes are cached at write
+time so a list page is a bisect plus a byte join (the import benchmark needs hundreds of
+100-item pages per second). Every change emits an Event to `listener` (the webhook
+dispatcher), which is how the app under test learns about it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stripe_sandbox import errors, objects
+from stripe_sandbox.index import Key, SortedKeys, created_bounds, page
+from stripe_sandbox.seed import fake_customers
+from stripe_sandbox.settings import Settings
+
+Listener = Callable[[dict[str, Any], bytes, list[dict[str, str]]], None]
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+TEXT_FIELDS = ("description", "email", "name", "phone")
+WRITABLE = {*TEXT_FIELDS, "address", "metadata", "preferred_locales", "tax_exempt", "expand"}
+
+
+@dataclass
+class Account:
+    """A connected account; `connected` is whether it currently authorizes our platform."""
+
+    id: str
+    name: str
+    created: int
+    connected: bool
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    raw: dict[str, bytes] = field(default_factory=dict)
+    keys: dict[str, Key] = field(default_factory=dict)  # includes deleted: cursors survive
+    index: SortedKeys = field(default_factory=SortedKeys)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    event_raw: dict[str, bytes] = field(default_factory=dict)
+    event_index: SortedKeys = field(default_factory=SortedKeys)
+
+
+@dataclass
+class Request:
+    """Who caused a change, echoed in the event's `request` field."""
+
+    id: str | None = None
+    idempotency_key: str | None = None
+
+
+class Store:
+    """All sandbox state; public methods are thread-safe and raise `errors.*` on misuse."""
+
+    def __init__(self, settings: Settings, listener: Listener | None = None):
+        self.settings = settings
+        self.listener = listener
+        self.lock = threading.RLock()
+        self.rng = random.Random()
+        self.accounts: dict[str, Account] = {}
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.refresh_tokens: dict[str, str] = {}
+        self.endpoints: list[dict[str, str]] = []
+        if settings.webhook_url:
+            self.endpoints.append({"url": settings.webhook_url, "secret": settings.webhook_secret})
+        self.seq = 0
+        self.version = 0
+
+    # -- persistence -------------------------------------------------------------------
+    _PERSISTED = ("accounts", "codes", "refresh_tokens", "endpoints", "seq")
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {name: getattr(self, name) for name in self._PERSISTED}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            for name in self._PERSISTED:
+                if name in state:
+                    setattr(self, name, state[name])
+            if self.settings.webhook_url:
+                self.add_endpoint(self.settings.webhook_url, self.settings.webhook_secret)
+
+    # -- accounts ----------------------------------------------------------------------
+    def create_account(self, name: str, *, connected: bool = True, customers: int = 0) -> Account:
+        with self.lock:
+            account = Account(objects.new_id("acct_", 16), name, int(time.time()), connected)
+            self.accounts[account.id] = account
+            self._changed()
+        if customers:
+            self.seed(account.id, customers)
+        return account
+
+    def account(self, account_id: str) -> Account:
+        """The account, connected or not (for the sandbox's own page and control API)."""
+        with self.lock:
+            account = self.accounts.get(account_id)
+        if account is None:
+            raise errors.no_such("account", account_id, "account")
+        return account
+
+    def accessible(self, account_id: str, key: str) -> Account:
+        """The account as our platform may see it: 403 when unknown or revoked."""
+        with self.lock:
+            account = self.accounts.get(account_id)
+            if account is None or not account.connected:
+                raise errors.no_access(key, account_id)
+            return account
+
+    def revoke(self, account_id: str) -> None:
+        """The owner (or Stripe) removes our access; emits account.application.deauthorized."""
+        with self.lock:
+            account = self.account(account_id)
+            if not account.connected:
+                return
+            account.connected = False
+            app = objects.application(self.settings.client_id, self.settings.platform_name)
+            self._emit(account, "account.application.deauthorized", app)
+
+    def add_endpoint(self, url: str, secret: str) -> None:
+        with self.lock:
+            if {"url": url, "secret": secret} not in self.endpoints:
+                self.endpoints.append({"url": url, "secret": secret})
+                self._changed()
+
+    # -- customers ---------------------------------------------------------------------
+    def create_customer(
+        self, account_id: str, params: dict[str, Any], req: Request | None = None
+    ) -> dict[str, Any]:
+        _check_params(params)
+        with self.lock:
+            account = self.account(account_id)
+            cust = objects.customer(objects.new_id("cus_"), int(time.time()))
+            _apply(cust, params)
+            self._put(account, cust)
+            self._emit(account, "customer.created", cust, req=req)
+            return cust
+
+    def retrieve_customer(self, account_id: str, cid: str) -> bytes:
+        with self.lock:
+            account = self.account(account_id)
+            if cid in account.raw:
+                return account.raw[cid]
+            if cid in account.keys:
+                return objects.dumps(objects.deleted_customer(cid))
+        raise errors.no_such("customer", cid)
+
+    def update_customer(
+        self, account_id: str, cid: str, params: dict[str, Any], req: Request | None = None
+    ) -> dict[str, Any]:
+        _check_params(params)
+        with self.lock:
+            account = self.account(account_id)
+            old = account.customers.get(cid)
+            if old is None:
+                raise errors.no_such("customer", cid)
+            new = _apply(dict(old), params)
+            previous = _previous_attributes(old, new)
+            self._put(account, new)
+            if previous:
+                self._emit(account, "customer.updated", new, previous=previous, req=req)
+            return new
+
+    def delete_customer(
+        self, account_id: str, cid: str, req: Request | None = None
+    ) -> dict[str, Any]:
+        with self.lock:
+            account = self.account(account_id)
+            old = account.customers.pop(cid, None)
+            if old is None:
+                raise errors.no_such("customer", cid)
+            del account.raw[cid]
+            account.index.remove(account.keys[cid])
+            # Stripe's customer.deleted carries the full object as it was before deletion.
+            self._emit(account, "customer.deleted", old, req=req)
+            return objects.deleted_customer(cid)
+
+    def list_customers(self, account_id: str, params: dict[str, Any]) -> tuple[list[bytes], bool]:
+        with self.lock:
+            account = self.account(account_id)
+            keys = account.index.keys
+            email = params.get("email")
+            if email is not None:
+                keys = [k for k in keys if account.customers[k[2]]["email"] == email]
+            found = self._page(account.keys, keys, params, "customer")
+            return [account.raw[k[2]] for k in found[0]], found[1]
+
+    def seed(self, account_id: str, n: int) -> int:
+        """Add `n` fake customers (no events: they predate the connection, like history)."""
+        with self.lock:
+            self.account(account_id)
+            rng = random.Random(self.rng.random())
+        batch = fake_customers(n, rng=rng)
+        raws = [objects.dumps(c) for c in batch]  # the slow part, done outside the lock
+        with self.lock:
+            account = self.account(account_id)
+            keys = []
+            for cust, raw in zip(batch, raws, strict=True):
+                if cust["id"] in account.keys:  # astronomically rare; keep ids unique
+                    cust["id"] = objects.new_id("cus_")
+                    raw = objects.dumps(cust)
+                self.seq += 1
+                key = (cust["created"], self.seq, cust["id"])
+                account.customers[cust["id"]] = cust
+                account.raw[cust["id"]] = raw
+                account.keys[cust["id"]] = key
+                keys.append(key)
+            account.index.add_many(keys)
+            self._changed()
+        return n
+
+    # -- events ------------------------------------------------------------------------
+    def list_events(self, account_id: str, params: dict[str, Any]) -> tuple[list[bytes], bool]:
+        with self.lock:
+            account = self.account(account_id)
+            keys = account.event_index.keys
+            types = params.get("types") or ([params["type"]] if "type" in params else None)
+            if types:
+                keys = [k for k in keys if _type_matches(account.events[k[2]]["type"], types)]
+            event_keys = {k[2]: k for k in account.event_index.keys}
+            found = self._page(event_keys, keys, params, "event")
+            return [account.event_raw[k[2]] for k in found[0]], found[1]
+
+    def retrieve_event(self, account_id: str, eid: str) -> bytes:
+        with self.lock:
+            raw = self.account(account_id).event_raw.get(eid)
+        if raw is None:
+            raise errors.no_such("event", eid)
+        return raw
+
+    def recent_events(self, account_id: str, n: int = 20) -> list[dict[str, Any]]:
+        with self.lock:
+            account = self.account(account_id)
+            return [account.events[k[2]] for k in account.event_index.keys[-n:][::-1]]
+
+    # -- OAuth -------------------------------------------------------------------------
+    def issue_code(self, account_id: str | None, *, name: str = "", customers: int = 0) -> str:
+        """What clicking "Connect" does: a fresh single-use code (new account if none)."""
+        if account_id is None:
+            account_id = self.create_account(
+                name or "New account", connected=False, customers=customers
+            ).id
+        with self.lock:
+            self.account(account_id)
+            code = objects.new_id("ac_", 32)
+            self.codes[code] = {"account": account_id, "at": time.time(), "used": False}
+            self._changed()
+            return code
+
+    def exchange_code(self, code: str, ttl_s: float) -> dict[str, Any]:
+        with self.lock:
+            grant = self.codes.get(code)
+            if grant is None:
+                raise errors.OAuthError(
+                    "invalid_grant", f"Authorization code does not exist: {code}"
+                )
+            if grant["used"]:
+                # Stripe: consuming a code more than once revokes the account connection.
+                self.revoke(grant["account"])
+                raise errors.OAuthError(
+                    "invalid_grant",
+                    "This authorization code has already been used. "
+                    "All tokens issued with this code have been revoked.",
+                )
+            grant["used"] = True
+            self._changed()
+            if time.time() - grant["at"] > ttl_s:
+                raise errors.OAuthError("invalid_grant", f"Authorization code expired: {code}")
+            self.accounts[grant["account"]].connected = True
+            token = objects.oauth_token(grant["account"], "read_write")
+            self.refresh_tokens[token["refresh_token"]] = grant["account"]
+            return token
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        with self.lock:
+            account_id = self.refresh_tokens.get(refresh_token)
+            if account_id is None or not self.accounts[account_id].connected:
+                raise errors.OAuthError(
+                    "invalid_grant", f"Refresh token does not exist: {refresh_token}"
+                )
+            token = objects.oauth_token(account_id, "read_write")
+            token["refresh_token"] = refresh_token
+            return token
+
+    def deauthorize(self, client_id: str, account_id: str) -> dict[str, str]:
+        with self.lock:
+            if client_id != self.settings.client_id:
+                raise errors.OAuthError(
+                    "invalid_client", f"No such application: '{client_id}'", 401
+                )
+            account = self.accounts.get(account_id)
+            if account is None or not account.connected:
+                raise errors.OAuthError(
+                    "invalid_client",
+                    f"This application is not connected to stripe account {account_id}, "
+                    "or that account does not exist.",
+                    401,
+                )
+            self.revoke(account_id)
+            return {"stripe_user_id": account_id}
+
+    # -- internals ---------------------------------------------------------------------
+    def _changed(self) -> None:
+        self.version += 1
+
+    def _put(self, account: Account, cust: dict[str, Any]) -> None:
+        cid = cust["id"]
+        if cid not in account.keys:
+            self.seq += 1
+            account.keys[cid] = (cust["created"], self.seq, cid)
+            account.index.add(account.keys[cid])
+        account.customers[cid] = cust
+        account.raw[cid] = objects.dumps(cust)
+        self._changed()
+
+    def _page(
+        self, all_keys: dict[str, Key], keys: list[Key], params: dict[str, Any], kind: str
+    ) -> tuple[list[Key], bool]:
+        cursors = {}
+        for name in ("starting_after", "ending_before"):
+            if params.get(name):
+                if params[name] not in all_keys:
+                    raise errors.no_such(kind, params[name], name)
+                cursors[name] = all_keys[params[name]]
+        return page(
+            keys,
+            limit=params["limit"],
+            created=created_bounds(params.get("created")),
+            starting_after=cursors.get("starting_after"),
+            ending_before=cursors.get("ending_before"),
+        )
+
+    def _emit(
+        self,
+        account: Account,
+        type: str,
+        obj: dict[str, Any],
+        *,
+        previous: dict[str, Any] | None = None,
+        req: Request | None = None,
+    ) -> None:
+        req = req or Request()
+        evt = objects.event(
+            type=type,
+            account=account.id,
+            obj=obj,
+            api_version=self.settings.api_version,
+            pending_webhooks=len(self.endpoints),
+            previous=previous,
+            request_id=req.id,
+            idempotency_key=req.idempotency_key,
+        )
+        raw = objects.dumps(evt)
+        self.seq += 1
+        account.events[evt["id"]] = evt
+        account.event_raw[evt["id"]] = raw
+        account.event_index.add((evt["created"], self.seq, evt["id"]))
+        self._changed()
+        if self.listener is not None:
+            self.listener(evt, raw, list(self.endpoints))
+
+
+def _check_params(params: dict[str, Any]) -> None:
+    for name in params:
+        if name not in WRITABLE:
+            raise errors.unknown_param(name)
+
+
+def _apply(cust: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Write create/update params onto a customer; "" unsets, as in Stripe's form API."""
+    for name in TEXT_FIELDS:
+        if name in params:
+            cust[name] = params[name] or None
+    if "address" in params:
+        address = params["address"]
+        cust["address"] = (
+            {f: (address.get(f) or None) for f in ADDRESS_FIELDS}
+            if isinstance(address, dict)
+            else None
+        )
+    if "metadata" in params:
+        meta = params["metadata"]
+        merged = dict(cust["metadata"]) if isinstance(meta, dict) else {}
+        for key, value in (meta if isinstance(meta, dict) else {}).items():
+            if value == "":
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        cust["metadata"] = merged
+    if "preferred_locales" in params:
+        locales = params["preferred_locales"]
+        cust["preferred_locales"] = locales if isinstance(locales, list) else []
+    if "tax_exempt" in params:
+        cust["tax_exempt"] = params["tax_exempt"] or "none"
+    return cust
+
+
+def _previous_attributes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Prior values of changed fields; for metadata only the changed keys, as Stripe does."""
+    previous: dict[str, Any] = {}
+    for name, value in new.items():
+        if old.get(name) == value:
+            continue
+        if name == "metadata":
+            keys = set(old[name]) | set(value)
+            previous[name] = {k: old[name].get(k) for k in keys if old[name].get(k) != value.get(k)}
+        else:
+            previous[name] = old.get(name)
+    return previous
+
+
+def _type_matches(event_type: str, patterns: list[str]) -> bool:
+    return any(
+        event_type == p or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in patterns
+    )
