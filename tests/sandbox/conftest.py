@@ -30,7 +30,7 @@ def client(sandbox: SandboxServer):
     return sandbox.client()
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 10) -> Any:
+def _wait_until(condition: Callable[[], Any], timeout: float = 10) -> Any:
     """Poll `condition` until truthy; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -40,6 +40,11 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10) -> Any:
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout}s")
         time.sleep(0.01)
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    return _wait_until
 
 
 class Receiver:
