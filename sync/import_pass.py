@@ -1,0 +1,216 @@
+"""One pass of the import over a Stripe account: probe the account's `created` range,
+page its slices concurrently (paced by one token bucket), and write each page in one
+transaction together with the run's resume position, through the one writer.
+
+Workers only fetch; a single writer (the calling thread) applies pages, so SQLite sees
+one writer at a time instead of a dozen threads fighting over its lock.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import stripe
+from peewee import Node
+
+from models.db import db
+from models.import_run import ImportRun
+from models.user import utcnow
+from sync.customers import Change, apply_changes
+from sync.ordering import Source, Version
+from sync.pacing import Stopped, TokenBucket, with_retries
+from sync.slices import STRIPE_EPOCH, Plan, refine
+from sync.stripe_client import stripe_second
+
+# The final pass starts this long before the run's first answer, so clock skew between
+# Stripe's front ends and whole-second stamps cannot open a gap.
+TAIL_MARGIN = 60
+HEARTBEAT_EVERY = 5.0
+
+
+@dataclass(frozen=True)
+class Page:
+    slice: int
+    customers: list
+    stamp: int
+    after: str | None
+    last: int | None
+    done: bool
+
+
+class Pass:
+    """Runs (or resumes) the fetch-and-write work of one claimed ImportRun."""
+
+    def __init__(
+        self,
+        run: ImportRun,
+        client: stripe.StripeClient,
+        account: str,
+        bucket: TokenBucket,
+        *,
+        workers: int,
+        on_page: Callable[[ImportRun], None] | None = None,
+    ):
+        self.run, self.client, self.account = run, client, account
+        self.bucket, self.workers, self.on_page = bucket, max(1, workers), on_page
+        self.stop = threading.Event()
+        self.failure: BaseException | None = None
+
+    # -- Stripe ------------------------------------------------------------------------
+    def list_customers(self, params: dict):
+        """One paced, retried list request; returns the raw response (JSON dicts: the
+        import never needs StripeObjects, and building 100 of them per page costs more
+        than the request)."""
+        return with_retries(
+            lambda: self.client.raw_request(
+                "get", "/v1/customers", stripe_account=self.account, **params
+            ),
+            self.bucket,
+            stop=self.stop,
+        )
+
+    @staticmethod
+    def stamp(response) -> int:
+        """The snapshot stamp: the second before the answer's Date (sync/ordering.py)."""
+        return stripe_second(SimpleNamespace(last_response=response)) - 1
+
+    # -- the whole pass ----------------------------------------------------------------
+    def execute(self) -> None:
+        plan = self._plan()
+        if not plan.main_done:
+            self._run_slices(plan)
+        if not plan.has_tail:
+            plan.add_tail(self.run.stripe_started_at - TAIL_MARGIN)
+            self._save(phase="tail", position=plan.to_json())
+        if not plan.tail_done:
+            self._run_slices(plan)
+        self._save(phase="sweep", progress=999)
+        from sync.import_sweep import sweep
+
+        sweep(self)
+
+    def _plan(self) -> Plan:
+        """The saved plan of a resumed run, or a fresh one from probing the account."""
+        if self.run.position:
+            return Plan.from_json(self.run.position)
+        first = self.list_customers({"limit": 1})
+        started = self.stamp(first) + 1
+        newest_items = first.data["data"]
+        newest = int(newest_items[0]["created"]) if newest_items else started
+        low, high = STRIPE_EPOCH, newest + 1
+        if newest_items:
+            with ThreadPoolExecutor(self.workers) as pool:
+                for _ in range(2):
+                    low, high = refine(low, high, self.workers, self._has_before(pool))
+        plan = Plan.even(min(low, newest), newest, self.workers)
+        self.run.stripe_started_at = started
+        self._save(stripe_started_at=started, position=plan.to_json(), phase="slices")
+        return plan
+
+    def _has_before(self, pool: ThreadPoolExecutor):
+        def ask(points: list[int]) -> list[bool]:
+            def one(point: int) -> bool:
+                answer = self.list_customers({"limit": 1, "created": {"lt": point}})
+                return bool(answer.data["data"])
+
+            return list(pool.map(one, points))
+
+        return ask
+
+    # -- slices: workers fetch, this thread writes ---------------------------------------
+    def _run_slices(self, plan: Plan) -> None:
+        pages: queue.Queue = queue.Queue(maxsize=2 * self.workers)
+        threads = [
+            threading.Thread(target=self._worker, args=(plan, pages), daemon=True)
+            for _ in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._write(plan, pages, threads)
+        except BaseException:
+            self.stop.set()  # a dying writer takes the workers down with it
+            raise
+        finally:
+            for thread in threads:
+                thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def _worker(self, plan: Plan, pages: queue.Queue) -> None:
+        try:
+            while not self.stop.is_set():
+                index = plan.take()
+                if index is None:
+                    return
+                self._fetch_slice(plan, index, pages)
+        except Stopped:
+            return
+        except BaseException as error:  # handed to the writer, which re-raises it
+            if self.failure is None:
+                self.failure = error
+            self.stop.set()
+
+    def _fetch_slice(self, plan: Plan, index: int, pages: queue.Queue) -> None:
+        while not self.stop.is_set():
+            try:
+                response = self.list_customers(plan.request(index))
+            except stripe.InvalidRequestError as error:
+                if error.param != "starting_after":
+                    raise
+                plan.restart_at(index)
+                continue
+            customers = response.data["data"]
+            after, last, done = plan.fetched(index, customers, response.data["has_more"])
+            page = Page(index, customers, self.stamp(response), after, last, done)
+            while not self.stop.is_set():
+                try:
+                    pages.put(page, timeout=0.25)
+                    break
+                except queue.Full:
+                    continue
+            if done:
+                return
+
+    def _write(self, plan: Plan, pages: queue.Queue, threads: list[threading.Thread]) -> None:
+        beat = time.monotonic()
+        while not self.stop.is_set():
+            try:
+                page = pages.get(timeout=0.1)
+            except queue.Empty:
+                if not any(thread.is_alive() for thread in threads) and pages.empty():
+                    return
+                if time.monotonic() - beat > HEARTBEAT_EVERY:
+                    self._save()
+                    beat = time.monotonic()
+                continue
+            changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in page.customers]
+            with db.atomic("IMMEDIATE"):
+                result = apply_changes(self.run.business_id, changes)
+                plan.committed(page.slice, page.after, page.last, page.done)
+                self._save(
+                    seen=ImportRun.seen + len(changes),
+                    created=ImportRun.created + result.created,
+                    updated=ImportRun.updated + result.updated,
+                    pages=ImportRun.pages + 1,
+                    progress=plan.progress(),
+                    position=plan.to_json(),
+                )
+            beat = time.monotonic()
+            if self.on_page is not None:
+                self.on_page(self.run)
+
+    def _save(self, **fields) -> None:
+        """Update the run row (and beat its heartbeat) — inside the caller's transaction
+        when there is one, so a page and its resume position commit together."""
+        fields["heartbeat_at"] = utcnow()
+        ImportRun.update(fields).where(ImportRun.id == self.run.id).execute()
+        for name, value in fields.items():
+            if not isinstance(value, Node):  # counters are incremented in SQL
+                setattr(self.run, name, value)
