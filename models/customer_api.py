@@ -1,0 +1,243 @@
+"""What the JSON API and the MCP server can do with a business's customers: list,
+read, create direct (not-synced) customers and edit names and emails. Both
+interfaces call these functions, so they share every rule and message."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from peewee import fn
+
+from models.api_errors import ApiError
+from models.customer import SYNC_FILTERS, Customer, validate_fields
+from models.db import db
+from models.idempotency import Outcome, fingerprint, run_once
+from models.user import utcnow
+
+LIMIT_DEFAULT, LIMIT_MAX = 50, 100
+EDITABLE = ("name", "email")
+CUSTOMER_FIELDS = (
+    "id",
+    "name",
+    "email",
+    "stripe_customer_id",
+    "synced",
+    "deleted_in_stripe",
+    "customer_since",
+    "created_at",
+    "updated_at",
+)
+SYNCED_EDIT_WARNING = (
+    "This customer is synced from Stripe: the change is kept in ShingleAI only, is not "
+    "sent to Stripe, and Stripe's next change to this customer overwrites it."
+)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, to the second; stored times are naive UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def customer_json(customer: Customer) -> dict:
+    """The one JSON form of a customer, for the API and MCP alike."""
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "email": customer.email,
+        "stripe_customer_id": customer.stripe_customer_id,
+        "synced": customer.is_synced,
+        "deleted_in_stripe": customer.is_deleted_in_stripe,
+        "customer_since": iso(customer.customer_since),
+        "created_at": iso(customer.created_at),
+        "updated_at": iso(customer.updated_at),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    data: list[dict]
+    has_more: bool
+    next_cursor: str | None
+
+    def to_json(self) -> dict:
+        return {"data": self.data, "has_more": self.has_more, "next_cursor": self.next_cursor}
+
+
+def _encode_cursor(customer: Customer) -> str:
+    raw = json.dumps([int(customer.customer_since.replace(tzinfo=UTC).timestamp()), customer.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        since, row_id = json.loads(raw)
+        if type(since) is int and type(row_id) is int:
+            return since, row_id
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    raise ApiError(400, "invalid_cursor", "This cursor is not one the API gave out.", "cursor")
+
+
+def parse_limit(value: str | int | None) -> int:
+    if value is None or value == "":
+        return LIMIT_DEFAULT
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= LIMIT_MAX or isinstance(value, bool):
+        message = f"limit must be a whole number from 1 to {LIMIT_MAX}."
+        raise ApiError(400, "invalid_parameter", message, "limit")
+    return limit
+
+
+def list_customers(
+    business_id: int,
+    *,
+    sync: str = "all",
+    q: str = "",
+    cursor: str | None = None,
+    limit: str | int | None = None,
+) -> Page:
+    """One page of customers, newest Customer since first (ties by id), after
+    ``cursor``; the page's ``next_cursor`` continues it."""
+    if sync not in SYNC_FILTERS:
+        raise ApiError(
+            400, "invalid_parameter", f"sync must be one of: {', '.join(SYNC_FILTERS)}.", "sync"
+        )
+    size = parse_limit(limit)
+    query = Customer.for_business(business_id)
+    condition = Customer.sync_condition(sync)
+    if condition is not None:
+        query = query.where(condition)
+    if q and q.strip():
+        q = q.strip()
+        query = query.where(Customer.name.contains(q) | Customer.email.contains(q))
+    if cursor:
+        since, row_id = _decode_cursor(cursor)
+        query = query.where(
+            (Customer.customer_since < since)
+            | ((Customer.customer_since == since) & (Customer.id < row_id))
+        )
+    rows = list(query.order_by(Customer.customer_since.desc(), Customer.id.desc()).limit(size + 1))
+    has_more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = _encode_cursor(rows[-1]) if has_more else None
+    return Page([customer_json(row) for row in rows], has_more, next_cursor)
+
+
+def get_customer(business_id: int, customer_id: int) -> Customer:
+    """The business's customer, or a 404: another business's rows do not exist here."""
+    # Beyond SQLite's integers no row can exist (and the driver would overflow).
+    in_range = 0 < customer_id < 2**63
+    customer = Customer.get_for_business(business_id, customer_id) if in_range else None
+    if customer is None:
+        raise ApiError(404, "not_found", f"No customer with id {customer_id}.", "id")
+    return customer
+
+
+def clean_params(params: object) -> dict[str, str]:
+    """The editable fields of a request body: an object of strings, nothing else."""
+    if not isinstance(params, Mapping):
+        raise ApiError(400, "invalid_body", 'Send a JSON object, such as {"name": …}.')
+    for key in params:
+        if key not in EDITABLE:
+            raise ApiError(400, "unknown_parameter", f"Unknown parameter {key!r}.", str(key))
+    for key in EDITABLE:
+        if key in params and not isinstance(params[key], str):
+            raise ApiError(400, "invalid_parameter", f"{key} must be a string.", key)
+    return dict(params)
+
+
+def _check(fields: dict[str, str], provided: tuple[str, ...]) -> None:
+    errors = validate_fields(fields.get("name"), fields.get("email"))
+    for key in EDITABLE:
+        if key in errors and key in provided:
+            raise ApiError(422, "validation_error", errors[key], key)
+
+
+def _same_email(business_id: int, email: str, *, other_than: int | None = None) -> Customer | None:
+    query = Customer.for_business(business_id).where(fn.lower(Customer.email) == fn.lower(email))
+    if other_than is not None:
+        query = query.where(Customer.id != other_than)
+    return query.order_by(Customer.id).first()
+
+
+def _duplicate(existing: Customer) -> ApiError:
+    return ApiError(
+        409,
+        "email_taken",
+        f"Customer {existing.id} already has this email address.",
+        "email",
+        customer_id=existing.id,
+    )
+
+
+def create_customer(
+    business_id: int,
+    params: object,
+    *,
+    idempotency_key: str | None = None,
+    token_id: int | None = None,
+) -> Outcome:
+    """Create a not-synced customer (Customer since = now). A duplicate email
+    answers 409; with ``idempotency_key`` the first answer is replayed on retries."""
+    fields = clean_params(params)
+    _check(fields, EDITABLE)
+    name, email = fields["name"].strip(), fields["email"].strip()
+
+    def work() -> Outcome:
+        existing = _same_email(business_id, email)
+        if existing is not None:
+            error = _duplicate(existing)
+            return Outcome(error.status, error.to_json())
+        now = utcnow()
+        customer = Customer.create(
+            business=business_id,
+            name=name,
+            email=email,
+            customer_since=now.replace(tzinfo=UTC),
+            created_at=now,
+            updated_at=now,
+        )
+        return Outcome(201, customer_json(customer))
+
+    if idempotency_key is None:
+        with db.atomic("IMMEDIATE"):
+            return work()
+    request = fingerprint("create_customer", fields)
+    return run_once(business_id, idempotency_key, request, work, token_id=token_id)
+
+
+def update_customer(business_id: int, customer_id: int, params: object) -> dict:
+    """Change a customer's name and/or email in ShingleAI. Synced rows may be edited
+    too, but the edit is never pushed to Stripe and the answer warns that Stripe's
+    next change overwrites it; the row's Stripe version is left alone so that
+    change still applies."""
+    fields = clean_params(params)
+    provided = tuple(key for key in EDITABLE if key in fields)
+    if not provided:
+        raise ApiError(400, "invalid_body", "Send name, email or both.")
+    with db.atomic("IMMEDIATE"):
+        customer = get_customer(business_id, customer_id)
+        merged = {"name": customer.name, "email": customer.email, **fields}
+        _check(merged, provided)
+        values = {key: fields[key].strip() for key in provided}
+        if "email" in values:
+            existing = _same_email(business_id, values["email"], other_than=customer.id)
+            if existing is not None:
+                raise _duplicate(existing)
+        values["updated_at"] = utcnow()
+        Customer.update(values).where(Customer.id == customer.id).execute()
+    answer = customer_json(Customer.get_by_id(customer.id))
+    if customer.is_synced and not customer.is_deleted_in_stripe:
+        answer["warning"] = SYNCED_EDIT_WARNING
+    return answer
