@@ -1,4 +1,5 @@
-"""The link between a primary business and its Stripe Connect account.
+"""The link between a primary business and its Stripe Connect account, and the
+server-side record of each Connect attempt.
 
 Only the account id is kept: calls are made with the platform key plus the
 ``Stripe-Account`` header, so no access token is stored.
@@ -6,16 +7,31 @@ Only the account id is kept: calls are made with the platform key plus the
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import secrets
+from datetime import datetime, timedelta
 
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegrityError,
+    TextField,
+)
 
 from models.business import Business
-from models.db import BaseModel
+from models.db import BaseModel, db
 from models.user import utcnow
 
 CONNECTED = "connected"
 DISCONNECTED = "disconnected"
+# Stripe's authorization codes live 5 minutes; the owner may linger on Stripe's page.
+ATTEMPT_TTL = timedelta(minutes=30)
+
+
+class ConnectRefused(Exception):
+    """A Connect step that stopped with nothing stored; the message is for the owner."""
 
 
 class StripeAccount(BaseModel):
@@ -40,16 +56,122 @@ class StripeAccount(BaseModel):
         """The live link for a Stripe account, which routes its webhooks."""
         return cls.get_or_none((cls.account_id == account_id) & (cls.status == CONNECTED))
 
+    @classmethod
+    def attach(cls, business: Business, account_id: str, livemode: bool) -> StripeAccount:
+        """Link ``account_id`` to the business as Connected from now on, replacing any
+        earlier link of it. Refused when the account is connected to another business
+        (the partial unique index of migration 0002 decides, even under a race)."""
+        if not business.is_primary:
+            raise ConnectRefused("Only your primary business can be linked to Stripe.")
+        values = {
+            "account_id": account_id,
+            "livemode": livemode,
+            "status": CONNECTED,
+            "connected_at": utcnow(),
+            "disconnected_at": None,
+            "disconnect_reason": None,
+        }
+        try:
+            with db.atomic("IMMEDIATE"):
+                updated = cls.update(values).where(cls.business == business).execute()
+                if not updated:
+                    cls.create(business=business, **values)
+        except IntegrityError:
+            raise ConnectRefused(
+                f"The Stripe account {account_id} is already linked to another ShingleAI "
+                "business. Disconnect it there first, or connect a different account."
+            ) from None
+        return cls.for_business(business)
+
     def mark_disconnected(self, reason: str, at: datetime | None = None) -> bool:
         """Record that Stripe no longer lets us act for this account. Returns False
         when it already was disconnected, so the first reason and time are kept."""
+        at = at or utcnow()
         changed = (
-            StripeAccount.update(
-                status=DISCONNECTED, disconnected_at=at or utcnow(), disconnect_reason=reason
-            )
+            StripeAccount.update(status=DISCONNECTED, disconnected_at=at, disconnect_reason=reason)
             .where((StripeAccount.id == self.id) & (StripeAccount.status == CONNECTED))
             .execute()
         )
         if changed:
-            self.status, self.disconnect_reason = DISCONNECTED, reason
+            self.status, self.disconnected_at, self.disconnect_reason = DISCONNECTED, at, reason
         return bool(changed)
+
+
+def _digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class ConnectAttempt(BaseModel):
+    """One click on "Connect Stripe": its OAuth ``state`` (hashed), when its code was
+    exchanged, and the account waiting for the owner's confirmation, if any."""
+
+    business = ForeignKeyField(Business, on_delete="CASCADE")
+    state_hash = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow)
+    consumed_at = DateTimeField(null=True)
+    account_id = CharField(null=True)
+    livemode = BooleanField(default=False)
+    resolved_at = DateTimeField(null=True)
+
+    @classmethod
+    def start(cls, business: Business) -> str:
+        """A fresh state for the business; returns it (only its hash is stored)."""
+        state = secrets.token_urlsafe(32)
+        with db.atomic():
+            cls.delete().where(
+                (cls.business == business) & (cls.created_at < utcnow() - timedelta(days=1))
+            ).execute()
+            cls.create(business=business, state_hash=_digest(state))
+        return state
+
+    @classmethod
+    def consume(cls, business: Business, state: str | None) -> ConnectAttempt:
+        """The attempt ``state`` names, claimed for exactly one callback: a missing,
+        unknown, foreign, expired or already used state is refused."""
+        attempt = cls.get_or_none(cls.state_hash == _digest(state)) if state else None
+        if attempt is None or attempt.business.owner_id != business.owner_id:
+            raise ConnectRefused(
+                "This answer from Stripe does not match a Connect Stripe click on this "
+                "site, so it was ignored and nothing was linked."
+            )
+        if attempt.business_id != business.id:
+            raise ConnectRefused(
+                "Only your primary business can be linked to Stripe; this Connect attempt "
+                "was started for another business. Nothing was linked."
+            )
+        if attempt.created_at < utcnow() - ATTEMPT_TTL:
+            raise ConnectRefused("This Connect attempt expired. Connect Stripe again.")
+        claimed = (
+            cls.update(consumed_at=utcnow())
+            .where((cls.id == attempt.id) & cls.consumed_at.is_null())
+            .execute()
+        )
+        if not claimed:
+            raise ConnectRefused(
+                "This answer from Stripe was already used (a refresh or a second click), "
+                "so it was not sent to Stripe again."
+            )
+        return attempt
+
+    def hold_switch(self, account_id: str, livemode: bool) -> None:
+        """Keep the newly authorized account until the owner confirms the switch."""
+        self.account_id, self.livemode = account_id, livemode
+        self.save(only=[ConnectAttempt.account_id, ConnectAttempt.livemode])
+
+    @classmethod
+    def pending_switch(cls, business: Business, attempt_id: int) -> ConnectAttempt | None:
+        return cls.get_or_none(
+            (cls.id == attempt_id)
+            & (cls.business == business)
+            & cls.account_id.is_null(False)
+            & cls.resolved_at.is_null()
+            & (cls.created_at >= utcnow() - ATTEMPT_TTL)
+        )
+
+    def resolve(self) -> bool:
+        """Claim the pending switch for one answer (confirm or decline)."""
+        return bool(
+            ConnectAttempt.update(resolved_at=utcnow())
+            .where((ConnectAttempt.id == self.id) & ConnectAttempt.resolved_at.is_null())
+            .execute()
+        )

@@ -1,7 +1,150 @@
-"""Connect Stripe"""
+"""The Stripe page: connect the primary business's Stripe account through Connect
+OAuth, see the link's state, disconnect, and repair a link Stripe broke."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
+from sync import connect
+from views.auth import login_required
 
 bp = Blueprint("stripe_connect", __name__, cli_group=None)
+
+_OAUTH_NAME = "stripe_connect"
+
+
+def init_app(app: Flask) -> None:
+    """One Authlib client per app, so the authorize and token URLs follow its config
+    (real Stripe or the sandbox). Stripe authenticates the token call with the
+    platform secret key, sent as ``client_secret``."""
+    oauth = OAuth(app)
+    base = app.config["STRIPE_CONNECT_BASE"] or "https://connect.stripe.com"
+    oauth.register(
+        _OAUTH_NAME,
+        client_id=app.config["STRIPE_CLIENT_ID"],
+        client_secret=app.config["STRIPE_SECRET_KEY"],
+        authorize_url=f"{base}/oauth/authorize",
+        access_token_url=f"{base}/oauth/token",
+        client_kwargs={"token_endpoint_auth_method": "client_secret_post", "default_timeout": 30},
+    )
+
+
+@bp.app_context_processor
+def _stripe_link() -> dict:
+    """The owner's link for every page (the Customers list shows its banner)."""
+    business = g.get("business")
+    return {"stripe_link": StripeAccount.for_business(business) if business else None}
+
+
+def _oauth_app():
+    return current_app.extensions["authlib.integrations.flask_client"].create_client(_OAUTH_NAME)
+
+
+def _redirect_uri() -> str:
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public.rstrip("/") + url_for("stripe_connect.callback")
+    return url_for("stripe_connect.callback", _external=True)
+
+
+def _back(message: str):
+    flash(message)
+    return redirect(url_for("stripe_connect.index"))
+
+
+@bp.get("/stripe")
+@login_required
+def index():
+    """Not connected, Connected or Disconnected, with what the owner can do next."""
+    return render_template("stripe_connect/index.html")
+
+
+@bp.post("/stripe/connect")
+@login_required
+def start():
+    """Send the owner to Stripe's consent page."""
+    link = StripeAccount.for_business(g.business)
+    if link is not None and link.is_connected:
+        return _back("Stripe is already connected.")
+    url = connect.authorize_url(_oauth_app(), g.business, _redirect_uri())
+    return redirect(url, code=303)
+
+
+@bp.get("/stripe/callback")
+@login_required
+def callback():
+    """Stripe sends the owner back here. The state is claimed before anything else,
+    so a refresh or a forged answer never reaches Stripe's token endpoint."""
+    error = request.args.get("error")
+    try:
+        attempt = ConnectAttempt.consume(g.business, request.args.get("state"))
+    except ConnectRefused as refused:
+        if error == "access_denied":
+            return _back("Connecting Stripe was cancelled.")
+        return render_template("stripe_connect/index.html", error=str(refused)), 400
+    if error == "access_denied":
+        return _back("Connecting Stripe was cancelled.")
+    if error or not request.args.get("code"):
+        code = error if (error or "").replace("_", "").isalpha() else "no code"
+        return _back(f"Stripe did not connect ({code}). Connect Stripe again.")
+    try:
+        outcome = connect.complete(
+            g.business, attempt, _oauth_app(), request.args["code"], current_app.config
+        )
+    except ConnectRefused as refused:
+        return _back(str(refused))
+    if outcome is connect.Outcome.SWITCH_NEEDED:
+        return redirect(url_for("stripe_connect.switch", attempt_id=attempt.id))
+    if outcome is connect.Outcome.RECONNECTED:
+        return _back("Stripe is connected again. Changes made meanwhile are being imported.")
+    return _back("Stripe is connected. Your customers are being imported.")
+
+
+@bp.route("/stripe/switch/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def switch(attempt_id: int):
+    """Confirm replacing the disconnected account by a different one."""
+    attempt = ConnectAttempt.pending_switch(g.business, attempt_id)
+    link = StripeAccount.for_business(g.business)
+    if attempt is None or link is None:
+        abort(404)
+    if request.method == "GET":
+        return render_template("stripe_connect/switch.html", attempt=attempt, link=link)
+    try:
+        if request.form.get("decision") == "switch":
+            kept = connect.switch_account(g.business, attempt, current_app.config)
+            return _back(
+                f"Stripe is connected to {attempt.account_id}. {kept} customers from "
+                f"{link.account_id} are kept as not synced. Importing the new account now."
+            )
+        connect.decline_switch(g.business, attempt, current_app.config)
+    except ConnectRefused as refused:
+        return _back(str(refused))
+    return _back(f"Nothing changed: {link.account_id} stays disconnected.")
+
+
+@bp.post("/stripe/disconnect")
+@login_required
+def disconnect():
+    """Revoke ShingleAI's access in Stripe; every customer stays."""
+    link = StripeAccount.for_business(g.business)
+    if link is None or not link.is_connected:
+        return _back("Stripe is not connected.")
+    try:
+        connect.disconnect(link, current_app.config)
+    except ConnectRefused as refused:
+        return _back(str(refused))
+    return _back("Stripe is disconnected. Your customers are still here.")

@@ -1,0 +1,178 @@
+"""Stripe Connect: finishing a link, switching accounts, disconnecting, and turning
+Stripe's refusals into a Disconnected link the owner can see and repair.
+
+Plain functions over explicit inputs (a business, the Authlib client, the config), so
+the view stays thin and the importer can record a revoked account the same way.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+
+import requests
+import stripe
+from authlib.integrations.base_client import OAuthError
+
+from models.customer import Customer
+from models.db import db
+from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
+from sync import importer
+from sync.stripe_client import make_client
+
+log = logging.getLogger(__name__)
+
+YOU_DISCONNECTED = "You disconnected Stripe."
+_REJECTION_REASONS = {
+    stripe.AuthenticationError: "Stripe no longer accepts ShingleAI's access to this account.",
+    stripe.PermissionError: "Stripe refused ShingleAI access to this account "
+    "(access was removed in Stripe, or the account was closed).",
+}
+
+__all__ = ["ConnectRefused", "Outcome", "complete", "disconnect", "record_rejection"]
+
+
+class Outcome(enum.Enum):
+    CONNECTED = "connected"
+    RECONNECTED = "reconnected"
+    SWITCH_NEEDED = "switch_needed"
+
+
+def authorize_url(oauth_app, business, redirect_uri: str) -> str:
+    """Stripe's consent page for a new attempt; its state is recorded server-side."""
+    state = ConnectAttempt.start(business)
+    # Stripe's default scope is read_only, which only Extensions may use.
+    return oauth_app.create_authorization_url(redirect_uri, state=state, scope="read_write")["url"]
+
+
+def _exchange(oauth_app, code: str) -> tuple[str, bool]:
+    """Trade the code for the account id, exactly once: no retry, because Stripe
+    revokes the connection when a code is used twice. The access token is dropped."""
+    try:
+        token = oauth_app.fetch_access_token(code=code, grant_type="authorization_code")
+    except OAuthError as error:
+        log.info("Stripe refused an authorization code: %s", error.error)
+        if error.error == "invalid_grant":
+            raise ConnectRefused(
+                "Stripe did not accept this connection: its code expired (codes last five "
+                "minutes) or was already used. Connect Stripe again."
+            ) from None
+        raise ConnectRefused(
+            f"Stripe refused the connection ({error.error}). Connect Stripe again; if it "
+            "keeps failing, check ShingleAI's Stripe settings."
+        ) from None
+    except requests.RequestException as error:
+        log.warning("Could not reach Stripe to exchange a code: %s", type(error).__name__)
+        raise ConnectRefused(
+            "ShingleAI could not reach Stripe to finish connecting. Connect Stripe again."
+        ) from None
+    return token["stripe_user_id"], bool(token.get("livemode"))
+
+
+def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Mapping) -> Outcome:
+    """Finish a Connect attempt whose state was just claimed: exchange the code, then
+    link (or relink) the account and start its import, or hold a different account
+    for the owner's confirmation."""
+    if not business.is_primary:
+        raise ConnectRefused("Only your primary business can be linked to Stripe.")
+    link = StripeAccount.for_business(business)
+    if link is not None and link.is_connected:
+        raise ConnectRefused(
+            f"Stripe is already connected ({link.account_id}). Disconnect it first to link "
+            "another account."
+        )
+    account_id, livemode = _exchange(oauth_app, code)
+    other = StripeAccount.connected_to(account_id)
+    if other is not None and other.business_id != business.id:
+        # Never deauthorize here: that would cut the other business's link too.
+        raise ConnectRefused(
+            f"The Stripe account {account_id} is already linked to another ShingleAI "
+            "business. Disconnect it there first, or connect a different account."
+        )
+    if link is not None and link.account_id != account_id:
+        attempt.hold_switch(account_id, livemode)
+        return Outcome.SWITCH_NEEDED
+    StripeAccount.attach(business, account_id, livemode)
+    reason = "connect" if link is None else "reconnect"
+    log.info("Business %s linked Stripe account %s (%s)", business.id, account_id, reason)
+    importer.start_import(business.id, config=config, reason=reason)
+    return Outcome.CONNECTED if link is None else Outcome.RECONNECTED
+
+
+def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:
+    """Replace the disconnected account by the one held in ``attempt``. The old
+    account's customers stay, as ShingleAI-only rows (no Stripe id), because nothing
+    keeps them current any more; returns how many were converted."""
+    if not attempt.resolve():
+        raise ConnectRefused("This switch was already answered.")
+    with db.atomic("IMMEDIATE"):
+        converted = (
+            Customer.update(
+                stripe_customer_id=None, stripe_version_at=None, stripe_version_source=None
+            )
+            .where((Customer.business == business) & Customer.stripe_customer_id.is_null(False))
+            .execute()
+        )
+        StripeAccount.attach(business, attempt.account_id, attempt.livemode)
+    log.info("Business %s switched to Stripe account %s", business.id, attempt.account_id)
+    importer.start_import(business.id, config=config, reason="connect")
+    return converted
+
+
+def decline_switch(business, attempt: ConnectAttempt, config: Mapping) -> None:
+    """Keep the old link; give back the access just granted for the other account,
+    unless another business uses that account."""
+    if not attempt.resolve():
+        raise ConnectRefused("This switch was already answered.")
+    if StripeAccount.connected_to(attempt.account_id) is None:
+        try:
+            _deauthorize(config, attempt.account_id)
+        except stripe.StripeError as error:
+            # Best effort: the owner keeps an unused grant they can remove in Stripe.
+            log.warning("Releasing %s failed: %s", attempt.account_id, type(error).__name__)
+
+
+def _deauthorize(config: Mapping, account_id: str) -> None:
+    """Revoke our access in Stripe. An account Stripe says is not connected any more
+    counts as done."""
+    try:
+        make_client(config).oauth.deauthorize(
+            {"client_id": config["STRIPE_CLIENT_ID"], "stripe_user_id": account_id}
+        )
+    except stripe.oauth_error.InvalidClientError as error:
+        if "not connected" not in (error.user_message or ""):
+            raise
+        log.info("Stripe account %s was already deauthorized", account_id)
+
+
+def disconnect(link: StripeAccount, config: Mapping) -> None:
+    """The owner's Disconnect: revoke in Stripe, then mark the link; customers stay."""
+    try:
+        _deauthorize(config, link.account_id)
+    except stripe.StripeError as error:
+        log.warning("Deauthorizing %s failed: %s", link.account_id, type(error).__name__)
+        raise ConnectRefused(
+            "ShingleAI could not reach Stripe to disconnect, so nothing changed. Try again."
+        ) from None
+    link.mark_disconnected(YOU_DISCONNECTED)
+
+
+def rejection_reason(error: Exception) -> str | None:
+    """The owner-facing reason for a Stripe error that means our access is gone, or
+    None for any other error."""
+    for kind, reason in _REJECTION_REASONS.items():
+        if isinstance(error, kind):
+            return reason
+    return None
+
+
+def record_rejection(link: StripeAccount, error: Exception) -> bool:
+    """Mark the link Disconnected when ``error`` (from a call made for its account)
+    says Stripe no longer lets us in. Returns True when this call changed the link;
+    other errors are left to the caller."""
+    reason = rejection_reason(error)
+    if reason is None:
+        return False
+    log.warning("Stripe rejected calls for account %s: %s", link.account_id, type(error).__name__)
+    return link.mark_disconnected(reason)

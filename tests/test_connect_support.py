@@ -1,0 +1,86 @@
+"""Fixtures and steps shared by the Connect tests: an app wired to a real
+SandboxServer, and the OAuth round trip as the owner's browser would make it."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app import create_app
+from models.import_run import ImportRun
+from models.stripe_account import StripeAccount
+from stripe_sandbox.testing import SandboxServer
+
+
+@pytest.fixture(name="sandbox")
+def sandbox_fixture():
+    with SandboxServer() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(name="app")
+def connect_app_fixture(tmp_path, sandbox):
+    """The suite's app, but talking to this test's sandbox."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "STRIPE_SANDBOX_URL": sandbox.url,
+        }
+    )
+    yield app
+    wait_until(
+        lambda: not ImportRun.select().where(ImportRun.status.in_(("queued", "running"))).exists(),
+        timeout=60,
+    )
+
+
+def wait_until(condition, timeout: float = 20):
+    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition still false after {timeout}s")
+        time.sleep(0.02)  # poll interval, not a wait for an event
+
+
+def start(client, csrf: str) -> dict[str, str]:
+    """Click "Connect Stripe"; return the query of the authorize URL we were sent to."""
+    response = client.post("/stripe/connect", data={"csrf_token": csrf})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    location = urlsplit(response.location)
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    query["_url"] = f"{location.scheme}://{location.netloc}{location.path}"
+    return query
+
+
+def callback(client, **args):
+    return client.get("/stripe/callback", query_string=args)
+
+
+def connect(client, csrf: str, sandbox, account: str):
+    """The whole round trip for ``account``, as if the owner clicked Connect at Stripe."""
+    state = start(client, csrf)["state"]
+    return callback(client, state=state, code=sandbox.authorize_code(account), scope="read_write")
+
+
+def link_of(business) -> StripeAccount | None:
+    return StripeAccount.for_business(business)
+
+
+def has_access(sandbox, account: str) -> bool:
+    """Whether Stripe (the sandbox) still lets our platform act for ``account``."""
+    import stripe
+
+    try:
+        sandbox.client().v1.customers.list({"limit": 1}, {"stripe_account": account})
+    except stripe.PermissionError:
+        return False
+    return True
+
+
+def page_text(client, path: str = "/stripe") -> str:
+    return client.get(path).get_data(as_text=True)
