@@ -18,7 +18,6 @@ from authlib.integrations.base_client import OAuthError
 from models.customer import Customer
 from models.db import db
 from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
-from sync import importer
 from sync.stripe_client import make_client
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,15 @@ def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Ma
     StripeAccount.attach(business, account_id, livemode)
     reason = "connect" if link is None else "reconnect"
     log.info("Business %s linked Stripe account %s (%s)", business.id, account_id, reason)
-    importer.start_import(business.id, config=config, reason=reason)
+    _start_import(business.id, config, reason)
     return Outcome.CONNECTED if link is None else Outcome.RECONNECTED
+
+
+def _start_import(business_id: int, config: Mapping, reason: str) -> None:
+    # Imported on use: the importer itself imports this module (record_rejection).
+    from sync import importer
+
+    importer.start_import(business_id, config=config, reason=reason)
 
 
 def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:
@@ -116,7 +122,7 @@ def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:
         )
         StripeAccount.attach(business, attempt.account_id, attempt.livemode)
     log.info("Business %s switched to Stripe account %s", business.id, attempt.account_id)
-    importer.start_import(business.id, config=config, reason="connect")
+    _start_import(business.id, config, "connect")
     return converted
 
 
