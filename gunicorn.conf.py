@@ -1,0 +1,28 @@
+"""Production server settings: ``gunicorn -c gunicorn.conf.py "app:create_app()"``.
+
+Sized for a 2-core machine: one process per core (the GIL lets a process use one core)
+and gthread workers, whose threads overlap the waits of slow requests (Stripe calls,
+SQLite's write lock) while idle keep-alive connections cost no thread. SQLite itself is
+configured in models/db.py (WAL, synchronous=NORMAL, busy timeout).
+"""
+
+import multiprocessing
+import os
+
+if not os.environ.get("SECRET_KEY"):
+    raise SystemExit("Set SECRET_KEY to a long random string before starting gunicorn.")
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", 8))
+worker_connections = 1000
+keepalive = 30  # Stripe and browsers reuse connections
+timeout = 60
+graceful_timeout = 30
+# Each worker builds the app: migrations are safe to race (BEGIN IMMEDIATE), and start-up
+# threads (import resumption) must live in the workers, not in a forked-away master.
+preload_app = False
+accesslog = os.environ.get("ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")

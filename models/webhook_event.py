@@ -1,0 +1,91 @@
+"""Stripe webhook events as received: one row per event id, whatever its fate."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    fn,
+)
+
+from models.business import Business
+from models.db import BaseModel
+from models.user import utcnow
+
+APPLIED = "applied"
+IGNORED = "ignored"
+SKIPPED_STALE = "skipped_stale"
+FAILED = "failed"
+# Applied from its payload, but a same-second tie is still being settled with Stripe.
+PENDING = "pending"
+# A delivery of an event in one of these states is a duplicate: answer 2xx, do nothing.
+FINAL = (APPLIED, IGNORED, SKIPPED_STALE)
+OUTCOME_LABELS = {
+    APPLIED: "Applied",
+    IGNORED: "Ignored",
+    SKIPPED_STALE: "Skipped (older than stored data)",
+    FAILED: "Failed, Stripe will retry",
+    PENDING: "Checking with Stripe",
+}
+
+
+class WebhookEvent(BaseModel):
+    event_id = CharField(unique=True)
+    type = CharField()
+    account_id = CharField(null=True)
+    # The business the event was routed to; NULL when no live link matched its account.
+    business = ForeignKeyField(Business, null=True, on_delete="SET NULL")
+    livemode = BooleanField(default=False)
+    created = IntegerField()
+    stripe_customer_id = CharField(null=True)
+    received_at = DateTimeField(default=utcnow)
+    outcome = CharField()
+    error = TextField(null=True)
+    attempts = IntegerField(default=1)
+    # The raw event body: enough to apply it again.
+    payload = TextField()
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    @classmethod
+    def recent(cls, business: Business | int, limit: int = 20):
+        """The business's latest events, newest first (walks webhook_event_recent)."""
+        return (
+            cls.select(
+                cls.event_id,
+                cls.type,
+                cls.stripe_customer_id,
+                cls.received_at,
+                cls.outcome,
+                cls.error,
+                cls.attempts,
+            )
+            .where(cls.business == business)
+            .order_by(cls.received_at.desc())
+            .limit(limit)
+        )
+
+    @classmethod
+    def last_received_at(cls, business: Business | int):
+        return (
+            cls.select(fn.MAX(cls.received_at)).where(cls.business == business).scalar(convert=True)
+        )
+
+    @classmethod
+    def counts_since(cls, business: Business | int, hours: int = 24) -> dict[tuple, int]:
+        """Events per (type, outcome) received in the last ``hours``: an index-only scan."""
+        since = utcnow() - timedelta(hours=hours)
+        query = (
+            cls.select(cls.type, cls.outcome, fn.COUNT(cls.id))
+            .where((cls.business == business) & (cls.received_at >= since))
+            .group_by(cls.type, cls.outcome)
+        )
+        return {(kind, outcome): count for kind, outcome, count in query.tuples()}

@@ -1,0 +1,121 @@
+"""The sync health panel's facts and checks: the help page's troubleshooting table
+("New Stripe customer not showing", "Stripe disconnected", "Initial import didn't
+populate everything") turned into live checks over stored state."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from peewee import DatabaseError
+
+from models.business import Business
+from models.stripe_account import StripeAccount
+from models.user import utcnow
+from models.webhook_event import FAILED, WebhookEvent
+
+QUIET_AFTER = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the panel: ``level`` is ok, warning or problem; ``action`` names a
+    place to fix it ("reconnect", "configure")."""
+
+    level: str
+    message: str
+    action: str | None = None
+
+
+@dataclass
+class Health:
+    link: StripeAccount | None
+    last_received_at: datetime | None
+    counts: dict[tuple[str, str], int]
+    recent: list[WebhookEvent]
+    import_run: object | None
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def total_24h(self) -> int:
+        return sum(self.counts.values())
+
+
+def _latest_import(business: Business):
+    """The latest import run, if the import area is installed: the panel must work
+    without it."""
+    try:
+        module = importlib.import_module("models.import_run")
+        return module.ImportRun.latest_for(business)
+    except (ImportError, AttributeError, DatabaseError):
+        return None
+
+
+def _import_check(run) -> Check | None:
+    status = getattr(run, "status", None)
+    if status == "failed":
+        retry_at = getattr(run, "retry_at", None)
+        retry = f" — retrying at {retry_at:%H:%M} UTC" if retry_at else ""
+        error = getattr(run, "last_error", None) or "unknown error"
+        return Check("problem", f"Last import failed: {error}{retry}.", "import")
+    if status == "interrupted":
+        return Check("warning", "The last import was interrupted; it resumes on restart.")
+    if status in ("queued", "running"):
+        return Check("ok", "The import is running; new customers keep arriving meanwhile.")
+    return None
+
+
+def _link_check(link: StripeAccount | None) -> Check | None:
+    if link is None:
+        return Check("problem", "Stripe is not connected.", "connect")
+    if not link.is_connected:
+        reason = link.disconnect_reason or "access was revoked"
+        return Check("problem", f"Stripe disconnected: {reason}.", "reconnect")
+    return None
+
+
+def _delivery_checks(health: Health, now: datetime) -> list[Check]:
+    checks = []
+    last = health.last_received_at
+    if last is None:
+        checks.append(
+            Check("warning", "No webhook received yet: add the endpoint below in Stripe.")
+        )
+    elif now - last > QUIET_AFTER:
+        checks.append(
+            Check(
+                "warning",
+                "No webhook received for 24 h: check the endpoint and Stripe's event log.",
+            )
+        )
+    failed = sum(n for (_, outcome), n in health.counts.items() if outcome == FAILED)
+    if failed:
+        checks.append(
+            Check(
+                "warning",
+                f"{failed} event{'s' if failed != 1 else ''} failed in the last 24 h; "
+                "Stripe retries them automatically.",
+            )
+        )
+    return checks
+
+
+def health_for(business: Business, *, recent: int = 20) -> Health:
+    """Everything the panel shows for ``business``; each query walks an index."""
+    now = utcnow()
+    link = StripeAccount.for_business(business)
+    health = Health(
+        link=link,
+        last_received_at=WebhookEvent.last_received_at(business),
+        counts=WebhookEvent.counts_since(business),
+        recent=list(WebhookEvent.recent(business, recent)),
+        import_run=_latest_import(business),
+    )
+    checks = [_link_check(link), _import_check(health.import_run)]
+    if link is not None and link.is_connected:
+        checks.extend(_delivery_checks(health, now))
+    health.checks = [c for c in checks if c is not None]
+    if not any(c.level != "ok" for c in health.checks):
+        health.checks.insert(0, Check("ok", "Sync is healthy."))
+    return health

@@ -1,0 +1,250 @@
+"""Stripe webhook events: verified, recorded once, routed to a business and applied
+under the ordering rule (sync/ordering.py) through ``apply_changes``.
+
+Each delivery is one ``BEGIN IMMEDIATE`` transaction (record + apply + outcome), so a
+duplicate is never applied twice and Stripe's retries of a failed event apply it later.
+Stripe is called only to settle a same-second tie, and never inside that transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import stripe
+from peewee import DatabaseError
+
+from models.db import db
+from models.stripe_account import StripeAccount
+from models.webhook_event import (
+    APPLIED,
+    FAILED,
+    FINAL,
+    IGNORED,
+    PENDING,
+    SKIPPED_STALE,
+    WebhookEvent,
+)
+from sync.customers import Change, apply_changes
+from sync.failures import FailureRecorder
+from sync.ordering import Source, Version
+from sync.stripe_client import account_options, make_client, stripe_second
+
+MAX_BODY = 1024 * 1024
+TOLERANCE = 300  # seconds, Stripe's library default; also applied to the future
+CUSTOMER_EVENTS = ("customer.created", "customer.updated", "customer.deleted")
+DEAUTHORIZED = "account.application.deauthorized"
+REVOKED = "Access was revoked in Stripe"
+# How long a tie may wait for Stripe's clock to pass the tied second.
+TIE_DEADLINE = 5.0
+
+
+class InvalidEvent(ValueError):
+    """The delivery is not a verified, well-formed event: answer 400, store nothing."""
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str
+    status: int = 200
+    duplicate: bool = False
+
+
+def secrets_from(config: Mapping) -> list[str]:
+    """Every configured signing secret: several are valid while a secret is rolled."""
+    return [s.strip() for s in config.get("STRIPE_WEBHOOK_SECRET", "").split(",") if s.strip()]
+
+
+def verify(payload: bytes, header: str | None, secrets: list[str]) -> None:
+    """Check ``Stripe-Signature`` with the official library against any configured
+    secret. The library rejects old timestamps only, so ones from the future are too."""
+    errors = []
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE)
+        except stripe.SignatureVerificationError as exc:
+            errors.append(str(exc.user_message or exc))
+            continue
+        except UnicodeDecodeError:
+            raise InvalidEvent("The body is not UTF-8.") from None
+        stamp = next(p[2:] for p in header.split(",") if p.startswith("t="))
+        if int(stamp) > time.time() + TOLERANCE:
+            raise InvalidEvent("Timestamp is in the future beyond the tolerance.")
+        return
+    # A secret that matched but was too old says more than the others' mismatch.
+    errors.sort(key=lambda message: "matching" in message)
+    raise InvalidEvent(
+        f"Invalid signature: {errors[0] if errors else 'no signing secret is configured.'}"
+    )
+
+
+def parse(payload: bytes) -> dict:
+    """The event as a dict, with the fields routing relies on checked."""
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise InvalidEvent("The body is not valid JSON.") from None
+    if not isinstance(event, dict) or event.get("object") != "event":
+        raise InvalidEvent("The body is not a Stripe event.")
+    checks = (
+        ("id", str),
+        ("type", str),
+        ("created", int),
+        ("livemode", bool),
+        ("data", dict),
+    )
+    for name, kind in checks:
+        if not isinstance(event.get(name), kind):
+            raise InvalidEvent(f"The event has no valid {name!r}.")
+    if event["type"] in CUSTOMER_EVENTS:
+        obj = event["data"].get("object")
+        if not (isinstance(obj, dict) and isinstance(obj.get("id"), str)):
+            raise InvalidEvent("The customer event has no customer object.")
+        if not isinstance(obj.get("created"), int):
+            raise InvalidEvent("The customer event's object has no 'created'.")
+    return event
+
+
+def _moment(second: int) -> datetime:
+    return datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
+
+
+def _ignore_reason(event: dict, link: StripeAccount | None, live_keys: bool) -> str | None:
+    if event["type"] not in (*CUSTOMER_EVENTS, DEAUTHORIZED):
+        return f"{event['type']} is not an event this app uses."
+    if not event.get("account"):
+        return "The event is not from a connected account."
+    if link is None:
+        return f"No business is connected to Stripe account {event['account']}."
+    if event["livemode"] != live_keys:
+        mode = "a live-mode" if event["livemode"] else "a test-mode"
+        return f"It is {mode} event but the app uses {'live' if live_keys else 'test'} keys."
+    return None
+
+
+def _apply(event: dict, link: StripeAccount) -> tuple[str, list[str]]:
+    """Apply one routed event; returns its outcome and the customers that tied."""
+    if event["type"] == DEAUTHORIZED:
+        changed = link.mark_disconnected(REVOKED, at=_moment(event["created"]))
+        return (APPLIED if changed else SKIPPED_STALE), []
+    change = Change(
+        event["data"]["object"],
+        Version(event["created"], Source.EVENT),
+        deleted=event["type"] == "customer.deleted",
+    )
+    result = apply_changes(link.business_id, [change])
+    if result.ties:
+        return PENDING, result.ties
+    return (SKIPPED_STALE if result.skipped else APPLIED), []
+
+
+def _record(event: dict, payload: bytes, **fields) -> None:
+    """Insert the event's row, or update it when an earlier delivery failed."""
+    obj = event["data"].get("object")
+    row = {
+        "event_id": event["id"],
+        "type": event["type"],
+        "account_id": event.get("account"),
+        "livemode": event["livemode"],
+        "created": event["created"],
+        "stripe_customer_id": obj.get("id") if event["type"] in CUSTOMER_EVENTS else None,
+        "payload": payload.decode(),
+        "error": None,
+        **fields,
+    }
+    (
+        WebhookEvent.insert(row)
+        .on_conflict(
+            conflict_target=[WebhookEvent.event_id],
+            update={**fields, "attempts": WebhookEvent.attempts + 1},
+            # A late record of a failure never overwrites a final outcome.
+            where=WebhookEvent.outcome.not_in(FINAL),
+        )
+        .execute()
+    )
+
+
+failures = FailureRecorder(
+    lambda event, payload, error: _record(event, payload, outcome=FAILED, error=error)
+)
+
+
+def _set_outcome(event_id: str, outcome: str, error: str | None = None) -> None:
+    WebhookEvent.update(outcome=outcome, error=error).where(
+        WebhookEvent.event_id == event_id
+    ).execute()
+
+
+def receive(event: dict, payload: bytes, config: Mapping) -> Result:
+    """Record and apply one verified event. 503 (Stripe retries) when it could not be
+    applied now; a duplicate of an event with a final outcome is answered 200 as is."""
+    live_keys = config["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
+    try:
+        with db.atomic("IMMEDIATE"):
+            seen = WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"])
+            if seen is not None and seen.outcome in FINAL:
+                return Result(seen.outcome, duplicate=True)
+            link = StripeAccount.connected_to(event["account"]) if event.get("account") else None
+            reason = _ignore_reason(event, link, live_keys)
+            outcome, ties = (IGNORED, []) if reason else _apply(event, link)
+            business = link.business_id if link else None
+            _record(event, payload, outcome=outcome, error=reason, business=business)
+    except DatabaseError as exc:
+        return _failed(event, payload, f"Database unavailable: {exc}")
+    if ties:
+        return _settle_ties(event, payload, link, ties, config)
+    return Result(outcome)
+
+
+def _failed(event: dict, payload: bytes, error: str) -> Result:
+    """Answer 503 at once; the failure is recorded by a background thread, since the
+    database may be what failed (locked by another writer, say)."""
+    failures.put(event, payload, error)
+    return Result(FAILED, status=503)
+
+
+def _settle_ties(
+    event: dict, payload: bytes, link: StripeAccount, ties: list[str], config: Mapping
+) -> Result:
+    """Fetch each tied customer once Stripe's clock has left the tied second, and apply
+    what Stripe says now. Runs outside any transaction: Stripe may be slow."""
+    client = make_client(config)
+    changes = []
+    try:
+        for stripe_id in ties:
+            obj = _fetch_after(client, stripe_id, link.account_id, event["created"])
+            deleted = bool(obj["deleted"]) if "deleted" in obj else False
+            changes.append(
+                Change(obj.to_dict(), Version(stripe_second(obj), Source.FETCH), deleted)
+            )
+    except (stripe.PermissionError, stripe.AuthenticationError) as exc:
+        link.mark_disconnected(f"Stripe refused access: {exc.user_message or exc}")
+        _set_outcome(event["id"], IGNORED, "Stripe refused access; the link is now disconnected.")
+        return Result(IGNORED)
+    except (stripe.StripeError, TimeoutError) as exc:
+        error = f"Could not reach Stripe to settle a same-second tie: {exc}"
+        _set_outcome(event["id"], FAILED, error)
+        return Result(FAILED, status=503)
+    try:
+        with db.atomic("IMMEDIATE"):
+            apply_changes(link.business_id, changes)
+            _set_outcome(event["id"], APPLIED)
+    except DatabaseError as exc:
+        return _failed(event, payload, f"Database unavailable: {exc}")
+    return Result(APPLIED)
+
+
+def _fetch_after(client: stripe.StripeClient, stripe_id: str, account: str, tied: int):
+    """Retrieve the customer with a ``Date`` later than the tied second, so it reflects
+    every change made in that second."""
+    deadline = time.monotonic() + TIE_DEADLINE
+    while True:
+        obj = client.v1.customers.retrieve(stripe_id, options=account_options(account))
+        if stripe_second(obj) > tied:
+            return obj
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"Stripe's clock did not pass second {tied}")
+        time.sleep(min(1.0, max(0.05, tied + 1 - time.time())))
