@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from stripe_sandbox import errors
+from stripe_sandbox import errors, grants
 from stripe_sandbox.context import sandbox
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
@@ -77,8 +77,11 @@ def deliveries() -> Response:
 @bp.post("/oauth/code")
 def oauth_code() -> Response:
     body = _body()
-    code = sandbox().store.issue_code(
-        body.get("account"), name=body.get("name", ""), customers=int(body.get("customers") or 0)
+    code = grants.issue_code(
+        sandbox().store,
+        body.get("account"),
+        name=body.get("name", ""),
+        customers=int(body.get("customers") or 0),
     )
     return jsonify({"code": code})
 

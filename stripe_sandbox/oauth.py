@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request
 
-from stripe_sandbox import errors
+from stripe_sandbox import errors, grants
 from stripe_sandbox.auth import platform_key
 from stripe_sandbox.context import sandbox
 
@@ -44,7 +44,8 @@ def decide() -> Response:
         query = {"error": "access_denied", "error_description": DENIED, **answer}
     else:
         account = form.get("account") or "new"
-        code = sb.store.issue_code(
+        code = grants.issue_code(
+            sb.store,
             None if account == "new" else account,
             name=form.get("name", "").strip(),
             customers=max(0, min(int(form.get("customers") or 0), 100_000)),
@@ -64,9 +65,9 @@ def token() -> Response:
         code = request.form.get("code")
         if not code:
             raise errors.OAuthError("invalid_request", "No authorization code provided")
-        return jsonify(sb.store.exchange_code(code, sb.faults.get("oauth_code_ttl_s")))
+        return jsonify(grants.exchange_code(sb.store, code, sb.faults.get("oauth_code_ttl_s")))
     if grant == "refresh_token":
-        return jsonify(sb.store.refresh(request.form.get("refresh_token", "")))
+        return jsonify(grants.refresh(sb.store, request.form.get("refresh_token", "")))
     raise errors.OAuthError("unsupported_grant_type", f"Unsupported grant type: {grant}")
 
 
@@ -79,7 +80,7 @@ def deauthorize() -> Response:
     if not account:
         raise errors.OAuthError("invalid_request", "No stripe_user_id provided")
     client_id = request.form.get("client_id", "")
-    return jsonify(sb.store.deauthorize(client_id, account))
+    return jsonify(grants.deauthorize(sb.store, client_id, account))
 
 
 def _authorize_problem(settings) -> str | None:

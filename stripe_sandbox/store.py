@@ -15,15 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_sandbox import errors, objects
+from stripe_sandbox import customer_params, errors, objects
 from stripe_sandbox.index import Key, SortedKeys, created_bounds, page
 from stripe_sandbox.seed import fake_customers
 from stripe_sandbox.settings import Settings
 
 Listener = Callable[[dict[str, Any], bytes, list[dict[str, str]]], None]
-ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
-TEXT_FIELDS = ("description", "email", "name", "phone")
-WRITABLE = {*TEXT_FIELDS, "address", "metadata", "preferred_locales", "tax_exempt", "expand"}
 
 
 @dataclass
@@ -129,11 +126,11 @@ class Store:
     def create_customer(
         self, account_id: str, params: dict[str, Any], req: Request | None = None
     ) -> dict[str, Any]:
-        _check_params(params)
+        customer_params.check(params)
         with self.lock:
             account = self.account(account_id)
             cust = objects.customer(objects.new_id("cus_"), int(time.time()))
-            _apply(cust, params)
+            customer_params.apply(cust, params)
             self._put(account, cust)
             self._emit(account, "customer.created", cust, req=req)
             return cust
@@ -150,14 +147,14 @@ class Store:
     def update_customer(
         self, account_id: str, cid: str, params: dict[str, Any], req: Request | None = None
     ) -> dict[str, Any]:
-        _check_params(params)
+        customer_params.check(params)
         with self.lock:
             account = self.account(account_id)
             old = account.customers.get(cid)
             if old is None:
                 raise errors.no_such("customer", cid)
-            new = _apply(dict(old), params)
-            previous = _previous_attributes(old, new)
+            new = customer_params.apply(dict(old), params)
+            previous = customer_params.previous_attributes(old, new)
             self._put(account, new)
             if previous:
                 self._emit(account, "customer.updated", new, previous=previous, req=req)
@@ -235,72 +232,6 @@ class Store:
             account = self.account(account_id)
             return [account.events[k[2]] for k in account.event_index.keys[-n:][::-1]]
 
-    # -- OAuth -------------------------------------------------------------------------
-    def issue_code(self, account_id: str | None, *, name: str = "", customers: int = 0) -> str:
-        """What clicking "Connect" does: a fresh single-use code (new account if none)."""
-        if account_id is None:
-            account_id = self.create_account(
-                name or "New account", connected=False, customers=customers
-            ).id
-        with self.lock:
-            self.account(account_id)
-            code = objects.new_id("ac_", 32)
-            self.codes[code] = {"account": account_id, "at": time.time(), "used": False}
-            self._changed()
-            return code
-
-    def exchange_code(self, code: str, ttl_s: float) -> dict[str, Any]:
-        with self.lock:
-            grant = self.codes.get(code)
-            if grant is None:
-                raise errors.OAuthError(
-                    "invalid_grant", f"Authorization code does not exist: {code}"
-                )
-            if grant["used"]:
-                # Stripe: consuming a code more than once revokes the account connection.
-                self.revoke(grant["account"])
-                raise errors.OAuthError(
-                    "invalid_grant",
-                    "This authorization code has already been used. "
-                    "All tokens issued with this code have been revoked.",
-                )
-            grant["used"] = True
-            self._changed()
-            if time.time() - grant["at"] > ttl_s:
-                raise errors.OAuthError("invalid_grant", f"Authorization code expired: {code}")
-            self.accounts[grant["account"]].connected = True
-            token = objects.oauth_token(grant["account"], "read_write")
-            self.refresh_tokens[token["refresh_token"]] = grant["account"]
-            return token
-
-    def refresh(self, refresh_token: str) -> dict[str, Any]:
-        with self.lock:
-            account_id = self.refresh_tokens.get(refresh_token)
-            if account_id is None or not self.accounts[account_id].connected:
-                raise errors.OAuthError(
-                    "invalid_grant", f"Refresh token does not exist: {refresh_token}"
-                )
-            token = objects.oauth_token(account_id, "read_write")
-            token["refresh_token"] = refresh_token
-            return token
-
-    def deauthorize(self, client_id: str, account_id: str) -> dict[str, str]:
-        with self.lock:
-            if client_id != self.settings.client_id:
-                raise errors.OAuthError(
-                    "invalid_client", f"No such application: '{client_id}'", 401
-                )
-            account = self.accounts.get(account_id)
-            if account is None or not account.connected:
-                raise errors.OAuthError(
-                    "invalid_client",
-                    f"This application is not connected to stripe account {account_id}, "
-                    "or that account does not exist.",
-                    401,
-                )
-            self.revoke(account_id)
-            return {"stripe_user_id": account_id}
-
     # -- internals ---------------------------------------------------------------------
     def _changed(self) -> None:
         self.version += 1
@@ -360,55 +291,6 @@ class Store:
         self._changed()
         if self.listener is not None:
             self.listener(evt, raw, list(self.endpoints))
-
-
-def _check_params(params: dict[str, Any]) -> None:
-    for name in params:
-        if name not in WRITABLE:
-            raise errors.unknown_param(name)
-
-
-def _apply(cust: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """Write create/update params onto a customer; "" unsets, as in Stripe's form API."""
-    for name in TEXT_FIELDS:
-        if name in params:
-            cust[name] = params[name] or None
-    if "address" in params:
-        address = params["address"]
-        cust["address"] = (
-            {f: (address.get(f) or None) for f in ADDRESS_FIELDS}
-            if isinstance(address, dict)
-            else None
-        )
-    if "metadata" in params:
-        meta = params["metadata"]
-        merged = dict(cust["metadata"]) if isinstance(meta, dict) else {}
-        for key, value in (meta if isinstance(meta, dict) else {}).items():
-            if value == "":
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        cust["metadata"] = merged
-    if "preferred_locales" in params:
-        locales = params["preferred_locales"]
-        cust["preferred_locales"] = locales if isinstance(locales, list) else []
-    if "tax_exempt" in params:
-        cust["tax_exempt"] = params["tax_exempt"] or "none"
-    return cust
-
-
-def _previous_attributes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """Prior values of changed fields; for metadata only the changed keys, as Stripe does."""
-    previous: dict[str, Any] = {}
-    for name, value in new.items():
-        if old.get(name) == value:
-            continue
-        if name == "metadata":
-            keys = set(old[name]) | set(value)
-            previous[name] = {k: old[name].get(k) for k in keys if old[name].get(k) != value.get(k)}
-        else:
-            previous[name] = old.get(name)
-    return previous
 
 
 def _type_matches(event_type: str, patterns: list[str]) -> bool:
