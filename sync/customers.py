@@ -83,15 +83,25 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
         inserts: dict[str, dict] = {}
         for change in changes:
             stripe_id = change.customer["id"]
-            fields = {
-                "name": _field(change.customer, "name"),
-                "email": _field(change.customer, "email"),
-                "customer_since": int(change.customer["created"]),
-                "stripe_version_at": change.version.at,
-                "stripe_version_source": int(change.version.source),
-                "updated_at": now,
-            }
+            # Retrieving a deleted customer returns a stub {id, object, deleted}: it can
+            # mark a known row deleted but carries no fields.
+            stub = "created" not in change.customer
+            fields = (
+                {}
+                if stub
+                else {
+                    "name": _field(change.customer, "name"),
+                    "email": _field(change.customer, "email"),
+                    "customer_since": int(change.customer["created"]),
+                    "stripe_version_at": change.version.at,
+                    "stripe_version_source": int(change.version.source),
+                    "updated_at": now,
+                }
+            )
             current = stored.get(stripe_id)
+            if current is None and stub:
+                result.skipped += 1
+                continue
             if current is None:
                 inserts[stripe_id] = {
                     **fields,
@@ -106,7 +116,13 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
                 else:
                     result.created += 1
                 continue
-            decision = decide(change.version, current.version, stored_deleted=current.deleted)
+            # Rule 1: a customer.deleted carries the final state, so its fields land too.
+            final = change.deleted and not stub
+            decision = (
+                Decision.APPLY
+                if final
+                else decide(change.version, current.version, stored_deleted=current.deleted)
+            )
             values = fields if decision is Decision.APPLY else {}
             newly_deleted = change.deleted and not current.deleted
             if newly_deleted:

@@ -175,9 +175,7 @@ def test_created_then_updated_then_deleted(client, link):
     assert row().customer_since == datetime.fromtimestamp(BASE, UTC).replace(tzinfo=None)
     response = deliver(client, make_event("customer.deleted", updated, created=BASE + 9))
     assert response.json["outcome"] == "applied"
-    assert row().deleted_in_stripe_at == datetime.fromtimestamp(BASE + 9, UTC).replace(
-        tzinfo=None
-    )
+    assert row().deleted_in_stripe_at == datetime.fromtimestamp(BASE + 9, UTC).replace(tzinfo=None)
     assert Customer.select().count() == 1
 
 

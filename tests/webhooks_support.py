@@ -46,6 +46,4 @@ def deliver(client, event, *, secret=SECRET, timestamp=None, headers=None):
     """POST one event the way Stripe does: raw JSON body, signed over those bytes."""
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
     sent = {"Stripe-Signature": sign(body, secret, timestamp)} if headers is None else headers
-    return client.post(
-        "/webhooks/stripe", data=body, headers=sent, content_type="application/json"
-    )
+    return client.post("/webhooks/stripe", data=body, headers=sent, content_type="application/json")
