@@ -17,7 +17,7 @@ from typing import Any
 
 from stripe_sandbox import customer_params, errors, objects
 from stripe_sandbox.index import Key, SortedKeys, created_bounds, page
-from stripe_sandbox.seed import fake_customers
+from stripe_sandbox.seed import fake_customers, paused_gc
 from stripe_sandbox.settings import Settings
 
 Listener = Callable[[dict[str, Any], bytes, list[dict[str, str]]], None]
@@ -189,8 +189,9 @@ class Store:
         with self.lock:
             self.account(account_id)
             rng = random.Random(self.rng.random())
-        batch = fake_customers(n, rng=rng)
-        raws = [objects.dumps(c) for c in batch]  # the slow part, done outside the lock
+        with paused_gc():  # the slow part, done outside the lock
+            batch = fake_customers(n, rng=rng)
+            raws = [objects.dumps(c) for c in batch]
         with self.lock:
             account = self.account(account_id)
             keys = []
