@@ -75,9 +75,13 @@ class WebhookEvent(BaseModel):
 
     @classmethod
     def last_received_at(cls, business: Business | int):
-        return (
-            cls.select(fn.MAX(cls.received_at)).where(cls.business == business).scalar(convert=True)
+        latest = (
+            cls.select(cls.received_at)
+            .where(cls.business == business)
+            .order_by(cls.received_at.desc())
+            .first()
         )
+        return latest.received_at if latest else None
 
     @classmethod
     def counts_since(cls, business: Business | int, hours: int = 24) -> dict[tuple, int]:

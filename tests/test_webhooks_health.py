@@ -1,0 +1,182 @@
+"""The sync health panel, the webhook_event migration, and a failure that Stripe's
+retry repairs."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import datetime, timedelta
+
+import pytest
+
+from app import create_app
+from models import Business, StripeAccount
+from models.db import PRAGMAS, database_path, db
+from models.migrations import migrate
+from models.user import utcnow
+from models.webhook_event import WebhookEvent
+from tests.webhooks_support import ACCOUNT, SECRET, deliver, make_event, stripe_customer
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "STRIPE_WEBHOOK_SECRET": SECRET,
+            "PUBLIC_URL": "https://shingle.example/",
+        }
+    )
+
+
+@pytest.fixture
+def link(business) -> StripeAccount:
+    return StripeAccount.create(business=business, account_id=ACCOUNT)
+
+
+def panel(client) -> str:
+    response = client.get("/stripe/health")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_panel_needs_login(client):
+    response = client.get("/stripe/health")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_panel_before_any_event(client, link, logged_in):
+    html = panel(client)
+    assert f"Connected to <code>{ACCOUNT}</code>" in html
+    assert "No webhook received yet" in html
+    assert "https://shingle.example/webhooks/stripe" in html
+    assert "None yet" in html
+
+
+def test_panel_counts_and_lists_recent_events(client, link, logged_in):
+    deliver(client, make_event("customer.created", stripe_customer("cus_1")))
+    deliver(client, make_event("customer.created", stripe_customer("cus_2")))
+    deliver(client, make_event("customer.updated", stripe_customer("cus_2", name="Old"), created=1))
+    deliver(client, make_event("customer.created", stripe_customer("cus_3"), livemode=True))
+    html = panel(client)
+    assert "Sync is healthy." in html
+    assert "<td>customer.created</td><td>applied</td><td>2</td>" in html
+    assert "<td>customer.updated</td><td>skipped_stale</td><td>1</td>" in html
+    assert "<td>customer.created</td><td>ignored</td><td>1</td>" in html
+    assert "<code>cus_3</code>" in html
+    assert "live-mode event but the app uses test keys" in html
+    assert "Skipped (older than stored data)" in html
+
+
+def test_panel_shows_only_the_owners_business(client, link, logged_in, owner):
+    other = Business.get((Business.owner == owner) & ~Business.is_primary)
+    WebhookEvent.create(
+        event_id="evt_other",
+        type="customer.created",
+        business=other,
+        created=1,
+        stripe_customer_id="cus_elsewhere",
+        outcome="applied",
+        payload="{}",
+    )
+    assert "cus_elsewhere" not in panel(client)
+
+
+def test_panel_says_when_stripe_was_disconnected(client, link, logged_in):
+    application = {"id": "ca_1", "object": "application", "name": "ShingleAI"}
+    deliver(client, make_event("account.application.deauthorized", application))
+    html = panel(client)
+    assert "Stripe disconnected: Access was revoked in Stripe." in html
+    assert ">Reconnect</a>" in html
+    assert "Disconnected since" in html
+
+
+def test_panel_warns_after_a_quiet_day(client, link, logged_in):
+    deliver(client, make_event("customer.created", stripe_customer()))
+    WebhookEvent.update(received_at=utcnow() - timedelta(hours=25)).execute()
+    html = panel(client)
+    assert "No webhook received for 24 h" in html
+    assert "No events in the last 24 hours." in html
+
+
+def test_panel_reports_a_failed_import_and_its_retry(client, link, logged_in, business):
+    from models.import_run import ImportRun
+
+    ImportRun.create(
+        business=business,
+        status="failed",
+        last_error="rate limited",
+        retry_at=datetime(2026, 1, 1, 14, 2),
+    )
+    assert "Last import failed: rate limited — retrying at 14:02 UTC." in panel(client)
+
+
+def test_stripe_page_includes_the_panel(client, link, logged_in):
+    html = client.get("/stripe").get_data(as_text=True)
+    assert 'id="sync-health"' in html
+    assert "/stripe/health" in html
+
+
+def test_locked_database_answers_503_and_stripes_retry_applies(app, client, link):
+    path = database_path(app.config["DATABASE_URL"])
+    db.init(path, pragmas={**PRAGMAS, "busy_timeout": 50}, check_same_thread=False)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    event = make_event("customer.created", stripe_customer())
+    try:
+        response = deliver(client, event)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (response.status_code, response.json["outcome"]) == (503, "failed")
+    # The failure is recorded once the lock is released, by a background writer.
+    deadline = time.monotonic() + 10
+    while WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"]) is None:
+        assert time.monotonic() < deadline, "the failure was never recorded"
+        time.sleep(0.02)
+    failed = WebhookEvent.get(WebhookEvent.event_id == event["id"])
+    assert failed.outcome == "failed" and "database is locked" in failed.error
+    retried = deliver(client, event)
+    assert (retried.status_code, retried.json["outcome"]) == (200, "applied")
+    assert WebhookEvent.get(WebhookEvent.event_id == event["id"]).attempts == 2
+
+
+def test_migration_0006_keeps_existing_data(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    with db.connection_context():
+        migrate(db, target=5)
+        db.execute_sql(
+            "INSERT INTO user (id, email, password_hash, created_at)"
+            " VALUES (1, 'o@example.com', 'x', '2026-01-01')"
+        )
+        db.execute_sql(
+            "INSERT INTO business (id, owner_id, name, is_primary, created_at)"
+            " VALUES (1, 1, 'Roofs', 1, '2026-01-01')"
+        )
+        db.execute_sql(
+            "INSERT INTO customer (business_id, name, stripe_customer_id, customer_since,"
+            " created_at, updated_at) VALUES (1, 'Ada', 'cus_1', 1, '2026-01-01', '2026-01-01')"
+        )
+        db.execute_sql(
+            "INSERT INTO stripe_account (business_id, account_id, connected_at)"
+            " VALUES (1, 'acct_1', '2026-01-01')"
+        )
+        assert 6 in migrate(db)
+        assert db.execute_sql("SELECT name FROM customer").fetchone() == ("Ada",)
+        assert db.execute_sql("SELECT account_id FROM stripe_account").fetchone() == ("acct_1",)
+        WebhookEvent.create(
+            event_id="evt_1",
+            type="customer.created",
+            business=1,
+            created=1,
+            outcome="applied",
+            payload="{}",
+        )
+        plan = db.execute_sql(
+            "EXPLAIN QUERY PLAN SELECT type, outcome, COUNT(id) FROM webhook_event"
+            " WHERE business_id = 1 AND received_at >= '2026' GROUP BY type, outcome"
+        ).fetchall()
+        assert "COVERING INDEX webhook_event_recent" in str(plan)
