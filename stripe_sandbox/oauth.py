@@ -20,7 +20,8 @@ def authorize() -> str:
     """The consent page. Bad requests are shown here, not redirected, as Stripe does."""
     sb = sandbox()
     problem = _authorize_problem(sb.settings)
-    accounts = [a for a in sb.store.accounts.values()]
+    with sb.store.lock:
+        accounts = list(sb.store.accounts.values())
     return render_template(
         "authorize.html",
         problem=problem,

@@ -41,7 +41,7 @@ def index() -> str:
         has_more=has_more,
         backwards="ending_before" in request.args,
         events=events,
-        delivery=dict(sb.dispatcher.status),
+        delivery=sb.dispatcher.outcomes(),
         settings=sb.settings,
         endpoints=list(store.endpoints),
     )

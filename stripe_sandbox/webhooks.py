@@ -69,6 +69,11 @@ class Dispatcher:
         with self._cond:
             return list(self.attempts)
 
+    def outcomes(self) -> dict[str, str]:
+        """Latest delivery outcome per event id (a copy: the worker keeps writing)."""
+        with self._cond:
+            return dict(self.status)
+
     def _push(self, due: float, job: dict[str, Any]) -> None:
         with self._cond:
             heapq.heappush(self._queue, (due, next(self._order), job))

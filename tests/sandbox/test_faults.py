@@ -7,6 +7,8 @@ import time
 import pytest
 import stripe
 
+from stripe_sandbox.testing import SandboxServer
+
 N = 300
 
 
@@ -123,6 +125,22 @@ def test_webhook_delay(sandbox, client, account, receiver, wait_until):
     _create_many(client, account, 1)
     wait_until(lambda: receiver.received)
     assert time.monotonic() - started >= 0.3
+
+
+def test_faults_can_be_set_at_start():
+    with SandboxServer(error_rate=1.0) as server:
+        account = server.create_account()
+        assert server.configure()["error_rate"] == 1.0
+        assert set(_outcomes(server.client(), account, 5)) == {"APIError"}
+
+
+def test_seed_of_100k_takes_seconds(sandbox, client):
+    started = time.monotonic()
+    account = sandbox.create_account(customers=100_000)
+    assert time.monotonic() - started < 15  # generous: the machine is shared
+    page = client.v1.customers.list({"limit": 100}, {"stripe_account": account})
+    assert len(page.data) == 100 and page.has_more
+    assert sum(c.email is None for c in page.data) < 30  # most have an email
 
 
 def test_unknown_setting_is_refused(sandbox):
