@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app import create_app
-from models.import_run import ImportRun
+from models.import_run import ACTIVE, ImportRun
 from models.stripe_account import StripeAccount
 from stripe_sandbox.testing import SandboxServer
 
@@ -20,10 +20,9 @@ def sandbox_fixture():
         yield sandbox
 
 
-@pytest.fixture(name="app")
-def connect_app_fixture(tmp_path, sandbox):
-    """The suite's app, but talking to this test's sandbox."""
-    app = create_app(
+def make_app(tmp_path, sandbox):
+    """The suite's app, but talking to ``sandbox``."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
@@ -31,11 +30,18 @@ def connect_app_fixture(tmp_path, sandbox):
             "STRIPE_SANDBOX_URL": sandbox.url,
         }
     )
+
+
+def imports_idle() -> bool:
+    return not ImportRun.select().where(ImportRun.status.in_(ACTIVE)).exists()
+
+
+@pytest.fixture(name="app")
+def connect_app_fixture(tmp_path, sandbox):
+    app = make_app(tmp_path, sandbox)
     yield app
-    wait_until(
-        lambda: not ImportRun.select().where(ImportRun.status.in_(("queued", "running"))).exists(),
-        timeout=60,
-    )
+    # Background imports must end before the sandbox and the database go away.
+    wait_until(imports_idle, timeout=60)
 
 
 def wait_until(condition, timeout: float = 20):
