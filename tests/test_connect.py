@@ -4,8 +4,11 @@ state check, cancellation, bad codes, exactly-once exchange, and who may link wh
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from models import Business, User
 from models.import_run import ImportRun
@@ -194,3 +197,34 @@ def test_connect_while_connected_does_not_go_to_stripe(client, logged_in, sandbo
 def test_the_callback_requires_login(client, sandbox):
     response = callback(client, state="x", code="ac_x")
     assert response.status_code == 302 and re.search(r"/login", response.location)
+
+
+def test_simultaneous_callbacks_exchange_the_code_once(live_server, owner, sandbox, business):
+    """A double click reaches the server as concurrent requests with the same cookie."""
+    http = requests.Session()
+    login = http.get(f"{live_server.url}/login").text
+    http.post(
+        f"{live_server.url}/login",
+        data={"email": owner.email, "password": PASSWORD, "csrf_token": _csrf(login)},
+    )
+    token = _csrf(http.get(f"{live_server.url}/stripe").text)
+    sent = http.post(
+        f"{live_server.url}/stripe/connect", data={"csrf_token": token}, allow_redirects=False
+    )
+    state = parse_qs(urlsplit(sent.headers["Location"]).query)["state"][0]
+    account = sandbox.create_account(connected=False)
+    args = {"state": state, "code": sandbox.authorize_code(account)}
+
+    def answer(_):
+        url = f"{live_server.url}/stripe/callback"
+        return http.get(url, params=args, allow_redirects=False).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = sorted(pool.map(answer, range(4)))
+    assert statuses == [302, 400, 400, 400]
+    assert has_access(sandbox, account)
+    assert link_of(business).account_id == account
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

@@ -20,6 +20,7 @@ from tests.test_connect_support import (  # noqa: F401  (fixtures)
     sandbox_fixture,
     wait_until,
 )
+from tests.webhooks_support import deliver, make_event, stripe_customer
 
 
 def _connected(client, csrf, sandbox, business, customers=0):
@@ -141,7 +142,11 @@ def test_switching_to_a_different_account_after_a_disconnect(client, logged_in, 
     assert (link.account_id, link.status) == (new, "connected")
     kept = Customer.get(Customer.name == "From old")
     assert kept.stripe_customer_id is None and kept.stripe_version_at is None
-    assert StripeAccount.connected_to(old) is None  # the old account's webhooks are ignored
+    assert StripeAccount.connected_to(old) is None
+    # A late event from the old account changes nothing.
+    late = make_event("customer.created", stripe_customer("cus_late"), account=old)
+    assert deliver(client, late, secret=sandbox.webhook_secret).status_code == 200
+    assert not Customer.select().where(Customer.stripe_customer_id == "cus_late").exists()
     assert ImportRun.latest_for(business).reason == "connect"
     assert "kept as not synced" in page_text(client)
     # The same answer cannot be given twice.
