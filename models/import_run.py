@@ -63,6 +63,10 @@ class ImportRun(BaseModel):
     def plan(self) -> dict | None:
         return json.loads(self.position) if self.position else None
 
+    def is_stale(self, stale_after: float) -> bool:
+        """No heartbeat for ``stale_after`` seconds: the process holding it died."""
+        return self.heartbeat_at < utcnow() - timedelta(seconds=stale_after)
+
     @property
     def elapsed_seconds(self) -> int:
         end = self.finished_at or utcnow()

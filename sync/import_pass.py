@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import stripe
-from peewee import Node
+from peewee import Node, fn
 
+from models.customer import Customer
 from models.db import db
 from models.import_run import ImportRun
 from models.user import utcnow
@@ -99,19 +100,44 @@ class Pass:
         """The saved plan of a resumed run, or a fresh one from probing the account."""
         if self.run.position:
             return Plan.from_json(self.run.position)
-        first = self.list_customers({"limit": 1})
-        started = self.stamp(first) + 1
-        newest_items = first.data["data"]
-        newest = int(newest_items[0]["created"]) if newest_items else started
-        low, high = STRIPE_EPOCH, newest + 1
-        if newest_items:
+        first, started = self._first_page()
+        top_page = first.data["data"]
+        newest = int(top_page[0]["created"]) if top_page else started
+        if not first.data["has_more"]:  # one page holds the account: no need to split
+            plan = Plan.even(newest, newest, 1)
+        else:
+            low, high = STRIPE_EPOCH, newest + 1
             with ThreadPoolExecutor(self.workers) as pool:
                 for _ in range(2):
                     low, high = refine(low, high, self.workers, self._has_before(pool))
-        plan = Plan.even(min(low, newest), newest, self.workers)
+            plan = Plan.even(low, newest, self._parts(top_page, low, newest))
         self.run.stripe_started_at = started
         self._save(stripe_started_at=started, position=plan.to_json(), phase="slices")
         return plan
+
+    def _first_page(self):
+        """The newest page, and the Stripe second it was answered in. The sweep tells
+        rows this run saw from rows it did not by their stamps, so the run must start
+        at least two seconds after the newest stamp already stored; wait if needed."""
+        while True:
+            first = self.list_customers({"limit": 100})
+            started = self.stamp(first) + 1
+            newest_stamp = (
+                Customer.select(fn.MAX(Customer.stripe_version_at))
+                .where(Customer.business == self.run.business_id)
+                .scalar()
+            )
+            if newest_stamp is None or newest_stamp < started - 1:
+                return first, started
+            if self.stop.wait(newest_stamp + 2 - started):
+                raise Stopped
+
+    def _parts(self, top_page: list, oldest: int, newest: int) -> int:
+        """Slices to start with: about four pages each by the density of the newest page
+        (it overestimates a growing account, which only means more stealing later)."""
+        window = max(1, newest - int(top_page[-1]["created"]) + 1)
+        estimate = len(top_page) * (newest - oldest + 1) / window
+        return max(1, min(self.workers, int(estimate // 400)))
 
     def _has_before(self, pool: ThreadPoolExecutor):
         def ask(points: list[int]) -> list[bool]:

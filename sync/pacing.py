@@ -34,12 +34,17 @@ class TokenBucket:
     are served in order without a busy loop.
     """
 
+    # How persistent the requests paced by this bucket are (see with_retries).
+    attempts = 8
+    backoff = 0.25
+
     def __init__(self, rate: float | None, *, burst: float = 1.0, floor: float = 1.0):
         self.ceiling = rate  # None: unlimited
         self.rate = rate
         self.burst = burst
         self.floor = floor
         self._next = time.monotonic()
+        self._last_cut = float("-inf")
         self._lock = threading.Lock()
 
     def acquire(self, stop: threading.Event | None = None) -> None:
@@ -56,28 +61,39 @@ class TokenBucket:
             time.sleep(wait)
 
     def throttled(self) -> None:
-        """A 429: halve the rate (never below ``floor``)."""
-        if self.rate is not None:
-            with self._lock:
+        """A 429: halve the rate (never below ``floor``), once per second at most —
+        the 429s of one overload arrive together and are one signal, not many."""
+        if self.rate is None:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last_cut >= 1.0:
                 self.rate = max(self.floor, self.rate / 2)
+                self._last_cut = now
 
     def succeeded(self) -> None:
-        """A success: win back a small step towards the ceiling."""
+        """A success: win back one request per second towards the ceiling."""
         if self.rate is not None and self.rate < self.ceiling:
             with self._lock:
-                self.rate = min(self.ceiling, self.rate + 0.5)
+                self.rate = min(self.ceiling, self.rate + 1.0)
 
 
 def bucket_for(config, *, livemode: bool) -> TokenBucket:
     """The run's bucket: 90% of STRIPE_RATE_LIMIT, which defaults to Stripe's limit for
-    the key's mode; 0 disables pacing (benchmarks of the raw pipeline)."""
+    the key's mode; 0 disables pacing (benchmarks of the raw pipeline). Requests give
+    up after IMPORT_REQUEST_ATTEMPTS tries, backing off from IMPORT_BACKOFF seconds."""
     limit = config.get("STRIPE_RATE_LIMIT")
     if limit is None or limit == "":
         limit = LIVE_RATE if livemode else TEST_RATE
     limit = float(limit)
-    if limit <= 0:
-        return TokenBucket(None)
-    return TokenBucket(limit * TARGET_SHARE, burst=1.0, floor=min(1.0, limit * TARGET_SHARE))
+    bucket = (
+        TokenBucket(limit * TARGET_SHARE, floor=min(1.0, limit * TARGET_SHARE))
+        if limit > 0
+        else TokenBucket(None)
+    )
+    bucket.attempts = int(config.get("IMPORT_REQUEST_ATTEMPTS", TokenBucket.attempts))
+    bucket.backoff = float(config.get("IMPORT_BACKOFF", TokenBucket.backoff))
+    return bucket
 
 
 class Exhausted(Exception):
@@ -94,13 +110,11 @@ def with_retries(
     call: Callable[[], T],
     bucket: TokenBucket,
     *,
-    attempts: int = 8,
-    base: float = 0.25,
-    cap: float = 8.0,
     stop: threading.Event | None = None,
 ) -> T:
     """Run ``call`` paced by ``bucket``; retry transient errors with exponential
     backoff and full jitter; raise ``Exhausted`` after ``attempts`` tries."""
+    attempts, base, cap = bucket.attempts, bucket.backoff, 8.0
     for attempt in range(attempts):
         bucket.acquire(stop)
         try:

@@ -150,9 +150,11 @@ class Plan:
         return cursor.density
 
     def _expected_left(self, i: int, cursor: _Cursor, low: int, high: int) -> float:
-        """Customers left, from the density seen so far (unknown density: assume many)."""
+        """Customers left in the range, from the density seen so far."""
         density = self._density(i, cursor)
-        return float("inf") if density is None else density * (high - low)
+        # Unknown density (no page back yet): leave it alone rather than cascade
+        # splits of splits before anything is learnt.
+        return 0.0 if density is None else density * (high - low)
 
     def request(self, i: int) -> dict:
         """The list parameters of the next page of slice ``i``."""

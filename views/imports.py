@@ -1,7 +1,122 @@
-"""The initial import"""
+"""The initial import on the dashboard: a live status partial (included on the
+Customers list and the Stripe page), the owner's "Retry import", start-up resume of
+runs a dead process left behind, and ``flask import-customers`` for operators."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import click
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, url_for
+
+from models.business import Business
+from models.db import db
+from models.import_run import ImportRun
+from models.stripe_account import StripeAccount
+from models.user import User
+from sync import importer
+from views.auth import login_required
+from views.rendering import htmx
 
 bp = Blueprint("imports", __name__, cli_group=None)
+
+
+def init_app(app: Flask) -> None:
+    """Resume imports whose process died (unless IMPORT_RESUME_ON_START is off)."""
+    if importer.setting(app.config, "IMPORT_RESUME_ON_START"):
+        with db.connection_context():
+            importer.resume_interrupted(app.config)
+
+
+def status_of(run: ImportRun | None) -> dict | None:
+    """What the status partial shows about ``run``."""
+    if run is None:
+        return None
+    stale_after = importer.setting(current_app.config, "IMPORT_STALE_AFTER")
+    state = run.status
+    if run.is_active and run.is_stale(stale_after):
+        state = "interrupted"
+    link = StripeAccount.for_business(run.business_id)
+    return {
+        "run": run,
+        "state": state,
+        "polling": state in ("queued", "running"),
+        "connected": link is not None and link.is_connected,
+    }
+
+
+@bp.app_context_processor
+def _status_helper() -> dict:
+    """A function, not a value: only the pages that include the slot pay for the query."""
+
+    def import_status() -> dict | None:
+        business = g.get("business")
+        return status_of(ImportRun.latest_for(business)) if business is not None else None
+
+    return {"import_status": import_status}
+
+
+def _owned_run(run_id: int) -> ImportRun:
+    run = ImportRun.get_for_business(g.business, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _render(run: ImportRun):
+    """The partial; when a poll sees the run finish, the Customers table refreshes."""
+    response = current_app.make_response(
+        render_template("imports/_status.html", import_view=status_of(run))
+    )
+    if htmx and run.status == "succeeded":
+        response.headers["HX-Trigger"] = "customers-changed"
+    return response
+
+
+@bp.get("/imports/<int:run_id>")
+@login_required
+def status(run_id: int):
+    """The self-replacing status partial, polled about once a second while it runs."""
+    return _render(_owned_run(run_id))
+
+
+@bp.post("/imports/<int:run_id>/retry")
+@login_required
+def retry(run_id: int):
+    """Resume a failed or interrupted import where it stopped."""
+    run = importer.retry(_owned_run(run_id), current_app.config)
+    if htmx:
+        return _render(run)
+    return redirect(url_for("customers.index"))
+
+
+@bp.cli.command("import-customers")
+@click.option("--business-id", type=int, help="The business to import into.")
+@click.option("--email", help="Or the owner's email: imports into their primary business.")
+def import_customers(business_id: int | None, email: str | None) -> None:
+    """Run (or resume) a business's Stripe import in the foreground, with progress."""
+    if (business_id is None) == (email is None):
+        raise click.UsageError("give exactly one of --business-id and --email")
+    if email is not None:
+        owner = User.by_email(email)
+        business = Business.primary_for(owner) if owner else None
+        if business is None:
+            raise click.ClickException(f"no owner with email {email}")
+    else:
+        business = Business.get_or_none(Business.id == business_id)
+        if business is None:
+            raise click.ClickException(f"no business with id {business_id}")
+    with click.progressbar(length=1000, label=f"Importing into {business.name}") as bar:
+
+        def advance(run: ImportRun) -> None:
+            fresh = run.refresh()
+            bar.label = f"Importing into {business.name}: {fresh.seen:,} customers"
+            bar.update(fresh.progress - bar.pos)
+
+        try:
+            run = importer.run_in_foreground(business.id, current_app.config, on_page=advance)
+        except importer.ImportBusy as busy:
+            raise click.ClickException(str(busy)) from None
+        if run.status == "succeeded":
+            bar.update(1000 - bar.pos)
+    if run.status != "succeeded":
+        raise click.ClickException(f"import run {run.id} failed: {run.last_error}")
+    click.echo(f"Imported {run.total:,} customers in {run.elapsed_seconds} s (run {run.id}).")
