@@ -3,6 +3,8 @@ OAuth, see the link's state, disconnect, and repair a link Stripe broke."""
 
 from __future__ import annotations
 
+import re
+
 from authlib.integrations.flask_client import OAuth
 from flask import (
     Blueprint,
@@ -98,8 +100,9 @@ def callback():
     if error == "access_denied":
         return _back("Connecting Stripe was cancelled.")
     if error or not request.args.get("code"):
-        code = error if (error or "").replace("_", "").isalpha() else "no code"
-        return _back(f"Stripe did not connect ({code}). Connect Stripe again.")
+        # Name Stripe's error code, never echo its free text onto our page.
+        name = error if re.fullmatch(r"[a-z_]{1,40}", error or "") else "no code"
+        return _back(f"Stripe did not connect ({name}). Connect Stripe again.")
     try:
         outcome = connect.complete(
             g.business, attempt, _oauth_app(), request.args["code"], current_app.config
