@@ -47,16 +47,26 @@ def link(business: Business, account: str) -> StripeAccount:
     return StripeAccount.create(business=business, account_id=account)
 
 
-def wait_for_run(run_id: int, *, statuses=TERMINAL, timeout: float = 30) -> ImportRun:
-    """Poll the run until it reaches one of ``statuses``; fail after ``timeout``."""
+def wait_until(found, *, timeout: float = 30):
+    """Poll ``found()`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
-        run = ImportRun.get_by_id(run_id)
-        if run.status in statuses:
-            return run
+        value = found()
+        if value:
+            return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} still {run.status} after {timeout} s")
+            raise AssertionError(f"still waiting after {timeout} s")
         time.sleep(0.02)
+
+
+def wait_for_run(run_id: int, *, statuses=TERMINAL, timeout: float = 30) -> ImportRun:
+    """Poll the run until it reaches one of ``statuses``."""
+
+    def reached() -> ImportRun | None:
+        run = ImportRun.get_by_id(run_id)
+        return run if run.status in statuses else None
+
+    return wait_until(reached, timeout=timeout)
 
 
 def stripe_customers(sandbox: SandboxServer, account: str) -> set[tuple]:

@@ -1,0 +1,171 @@
+"""Import runs as jobs: one at a time per business (in the database), resumed after a
+crash without duplicates or gaps, resumed at start-up by exactly one process, retried
+after transient failures, and the m0005 migration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from peewee import IntegrityError
+
+from app import create_app
+from models import Customer
+from models.db import db
+from models.import_run import ImportRun
+from models.migrations import migrate
+from models.user import utcnow
+from sync import importer
+from tests.import_support import app, assert_mirrors, link, sandbox, wait_for_run, wait_until
+
+__all__ = ["app", "sandbox"]
+
+
+class ProcessKilled(BaseException):
+    """Stands in for a killed process: nothing below it gets to record anything."""
+
+
+def _crash_after(pages: int):
+    def hook(run: ImportRun) -> None:
+        if run.refresh().pages >= pages:
+            raise ProcessKilled
+
+    return hook
+
+
+def _make_stale(run_id: int) -> None:
+    ImportRun.update(heartbeat_at=utcnow() - timedelta(minutes=10)).where(
+        ImportRun.id == run_id
+    ).execute()
+
+
+def test_a_killed_run_resumes_where_it_stopped(app, sandbox, business):
+    account = sandbox.create_account(customers=3000)
+    link(business, account)
+    with pytest.raises(ProcessKilled):
+        importer.run_in_foreground(business.id, app.config, on_page=_crash_after(7))
+    run = ImportRun.get()
+    assert run.status == "running"  # the dead process could not say otherwise
+    assert 0 < Customer.select().count() < 3000
+    plan = run.plan
+    assert any(s["after"] for s in plan["slices"]) and not all(s["done"] for s in plan["slices"])
+
+    _make_stale(run.id)
+    resumed = importer.resume_interrupted(app.config)
+    assert [r.id for r in resumed] == [run.id]
+    run = wait_for_run(run.id)
+    assert run.status == "succeeded", run.last_error
+    assert_mirrors(sandbox, account, business)
+    # Resuming re-read nothing it had committed: a restart from scratch would have
+    # re-applied the first 700 customers as updates.
+    assert run.created == 3000
+    assert run.updated < 100
+
+
+def test_a_run_with_a_fresh_heartbeat_belongs_to_a_live_process(app, sandbox, business):
+    account = sandbox.create_account(customers=500)
+    link(business, account)
+    with pytest.raises(ProcessKilled):
+        importer.run_in_foreground(business.id, app.config, on_page=_crash_after(1))
+    assert importer.resume_interrupted(app.config) == []
+    assert ImportRun.get().status == "running"
+
+
+def test_two_processes_cannot_both_resume_a_run(app, business):
+    run = ImportRun.create(business=business, status="interrupted")
+    assert run.claim(from_status="interrupted")
+    assert not ImportRun.get_by_id(run.id).claim(from_status="interrupted")
+
+
+def test_start_up_resumes_interrupted_runs_unless_disabled(app, sandbox, business, tmp_path):
+    account = sandbox.create_account(customers=400)
+    link(business, account)
+    with pytest.raises(ProcessKilled):
+        importer.run_in_foreground(business.id, app.config, on_page=_crash_after(1))
+    run_id = ImportRun.get().id
+    _make_stale(run_id)
+    config = {k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL")}
+    config.update(STRIPE_SANDBOX_URL=sandbox.url, STRIPE_RATE_LIMIT=0)
+
+    create_app({**config, "IMPORT_RESUME_ON_START": False})
+    assert ImportRun.get_by_id(run_id).status == "running"
+
+    create_app(config)  # a restarted process
+    assert wait_for_run(run_id).status == "succeeded"
+    assert_mirrors(sandbox, account, business)
+
+
+def test_one_import_at_a_time_per_business(app, sandbox, business):
+    account = sandbox.create_account(customers=2000)
+    link(business, account)
+    app.config.update(STRIPE_RATE_LIMIT=50)  # slow enough to still be running
+    first = importer.start_import(business.id, config=app.config)
+    second = importer.start_import(business.id, config=app.config, reason="reconnect")
+    assert second.id == first.id
+    assert wait_for_run(first.id).status == "succeeded"
+    assert ImportRun.select().count() == 1
+    assert_mirrors(sandbox, account, business)
+
+
+def test_the_database_refuses_a_second_active_run(app, business):
+    ImportRun.create(business=business, status="running")
+    with pytest.raises(IntegrityError), db.atomic():
+        ImportRun.create(business=business, status="queued")
+    ImportRun.create(business=business, status="failed")  # finished runs don't count
+
+
+def test_a_transient_failure_retries_itself(app, sandbox, business):
+    account = sandbox.create_account(customers=300)
+    link(business, account)
+    sandbox.configure(error_rate=1.0)
+    app.config.update(IMPORT_REQUEST_ATTEMPTS=2, IMPORT_RETRY_DELAYS=(1.0,))
+    run = wait_for_run(importer.start_import(business.id, config=app.config).id)
+    assert run.status == "failed"
+    assert run.last_error.startswith("Stripe answered with an error (500)")
+    assert run.retry_at is not None
+    sandbox.configure(error_rate=0.0)  # Stripe recovers before the retry fires
+    run = wait_for_run(run.id, statuses=("succeeded",))
+    assert run.attempts == 2
+    assert_mirrors(sandbox, account, business)
+
+
+def test_retries_stop_after_the_configured_number(app, sandbox, business):
+    link(business, sandbox.create_account(customers=10))
+    sandbox.configure(error_rate=1.0)
+    app.config.update(IMPORT_REQUEST_ATTEMPTS=1, IMPORT_RETRY_DELAYS=(0.05, 0.05))
+    run_id = importer.start_import(business.id, config=app.config).id
+    run = wait_until(lambda: _given_up(run_id))
+    assert run.attempts == 3
+    assert run.last_error.startswith("Stripe answered with an error (500)")
+
+
+def _given_up(run_id: int) -> ImportRun | None:
+    run = ImportRun.get_by_id(run_id)
+    return run if run.status == "failed" and run.retry_at is None else None
+
+
+def test_migration_0005_keeps_existing_data(tmp_path):
+    from models.db import init_db
+
+    init_db(str(tmp_path / "old.sqlite3"))
+    with db.connection_context():
+        migrate(db, target=4)
+        db.execute_sql(
+            "INSERT INTO user (id, email, password_hash, created_at)"
+            " VALUES (1, 'o@example.com', 'x', '2026-01-01')"
+        )
+        db.execute_sql(
+            "INSERT INTO business (id, owner_id, name, is_primary, created_at)"
+            " VALUES (1, 1, 'Shop', 1, '2026-01-01')"
+        )
+        db.execute_sql(
+            "INSERT INTO customer (business_id, name, email, stripe_customer_id,"
+            " customer_since, created_at, updated_at)"
+            " VALUES (1, 'Ada', 'ada@example.com', 'cus_1', 1700000000, '2026-01-01', '2026-01-01')"
+        )
+        assert 5 in migrate(db)
+        assert Customer.get().stripe_customer_id == "cus_1"
+        run = ImportRun.create(business=1)
+        assert ImportRun.latest_for(1).id == run.id
+        with pytest.raises(IntegrityError), db.atomic():
+            ImportRun.create(business=1)
