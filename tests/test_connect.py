@@ -12,7 +12,7 @@ import requests
 
 from models import Business, User
 from models.import_run import ImportRun
-from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
+from models.stripe_account import ATTEMPT_TTL, ConnectAttempt, ConnectRefused, StripeAccount
 from tests.conftest import PASSWORD
 from tests.test_connect_support import (  # noqa: F401  (fixtures)
     callback,
@@ -229,3 +229,12 @@ def test_simultaneous_callbacks_exchange_the_code_once(live_server, owner, sandb
 
 def _csrf(page: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_an_attempt_left_too_long_is_refused(client, logged_in, sandbox, business):
+    state = start(client, logged_in)["state"]
+    ConnectAttempt.update(created_at=ConnectAttempt.created_at - ATTEMPT_TTL).execute()
+    response = callback(client, state=state, code=sandbox.authorize_code())
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    assert link_of(business) is None
