@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,6 +14,7 @@ import requests
 from models import Business, User
 from models.import_run import ImportRun
 from models.stripe_account import ATTEMPT_TTL, ConnectAttempt, ConnectRefused, StripeAccount
+from models.user import utcnow
 from tests.conftest import PASSWORD
 from tests.test_connect_support import (  # noqa: F401  (fixtures)
     callback,
@@ -233,7 +235,7 @@ def _csrf(page: str) -> str:
 
 def test_an_attempt_left_too_long_is_refused(client, logged_in, sandbox, business):
     state = start(client, logged_in)["state"]
-    ConnectAttempt.update(created_at=ConnectAttempt.created_at - ATTEMPT_TTL).execute()
+    ConnectAttempt.update(created_at=utcnow() - ATTEMPT_TTL - timedelta(seconds=1)).execute()
     response = callback(client, state=state, code=sandbox.authorize_code())
     assert response.status_code == 400
     assert "expired" in response.get_data(as_text=True)
