@@ -70,8 +70,9 @@ class Page:
         return {"data": self.data, "has_more": self.has_more, "next_cursor": self.next_cursor}
 
 
-def _encode_cursor(customer: Customer) -> str:
-    raw = json.dumps([int(customer.customer_since.replace(tzinfo=UTC).timestamp()), customer.id])
+def encode_cursor(since: int, row_id: int) -> str:
+    """The opaque cursor that continues a list after the row (since, id)."""
+    raw = json.dumps([since, row_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -130,7 +131,12 @@ def list_customers(
     rows = list(query.order_by(Customer.customer_since.desc(), Customer.id.desc()).limit(size + 1))
     has_more = len(rows) > size
     rows = rows[:size]
-    next_cursor = _encode_cursor(rows[-1]) if has_more else None
+    next_cursor = None
+    if has_more:
+        last = rows[-1]
+        next_cursor = encode_cursor(
+            int(last.customer_since.replace(tzinfo=UTC).timestamp()), last.id
+        )
     return Page([customer_json(row) for row in rows], has_more, next_cursor)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from models.db import BaseModel, db
 from models.user import utcnow
 
 KEY_MAX = 255  # Stripe's limit
+# Printable ASCII (it travels in an HTTP header) with at least one non-space.
+KEY_PATTERN = r"^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$"
 RETENTION = timedelta(hours=24)
 
 
@@ -64,9 +67,9 @@ def fingerprint(operation: str, params: Mapping) -> str:
 
 
 def validate_key(key: str) -> None:
-    if not key.strip() or len(key) > KEY_MAX or not key.isprintable():
+    if len(key) > KEY_MAX or not re.fullmatch(KEY_PATTERN, key):
         raise IdempotencyKeyError(
-            f"Idempotency-Key must be 1 to {KEY_MAX} printable characters, such as a UUID."
+            f"Idempotency-Key must be 1 to {KEY_MAX} printable ASCII characters, such as a UUID."
         )
 
 

@@ -238,6 +238,13 @@ def test_bad_list_parameters_are_400(api, query, field):
     assert field in error["message"] or "cursor" in error["message"]
 
 
+def test_unknown_query_parameters_are_400_after_authentication(api, client, business):
+    row = make_customer(business)
+    assert_error(api.get("/customers?synk=synced"), 400, "unknown_parameter", "synk")
+    assert_error(api.get(f"/customers/{row.id}?expand=all"), 400, "unknown_parameter", "expand")
+    assert_error(client.get(f"{API}/customers?synk=synced"), 401, "missing_token")
+
+
 def error_code(field):
     return "invalid_cursor" if field == "cursor" else "invalid_parameter"
 

@@ -22,6 +22,9 @@ bp.cli.add_command(mcp_command)
 
 MAX_BODY = 64 * 1024
 _PUBLIC = {"api.openapi"}
+# As in Stripe, a parameter the API does not know is an error, not silently ignored:
+# a typo such as ?synk=synced must not answer the unfiltered list.
+_QUERY_PARAMETERS = {"api.list_customers": {"sync", "q", "cursor", "limit"}}
 
 
 def init_app(app: Flask) -> None:
@@ -41,10 +44,11 @@ def _error_response(error: ApiError) -> Response:
     response = jsonify(error.to_json())
     response.status_code = error.status
     if error.status == 401:
-        response.headers["WWW-Authenticate"] = (
-            f'Bearer realm="ShingleAI API", error="invalid_token", '
-            f'error_description="{error.message}"'
-        )
+        # RFC 6750: no error attribute when the request carried no token at all.
+        challenge = 'Bearer realm="ShingleAI API"'
+        if error.code != "missing_token":
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
     return response
 
 
@@ -73,6 +77,9 @@ def _authenticate() -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise TokenError(401, "missing_token", "Send an API token: Authorization: Bearer shai_…")
     g.api_token = ApiToken.authenticate(secret.strip())
+    for name in request.args:
+        if name not in _QUERY_PARAMETERS.get(request.endpoint, ()):
+            raise ApiError(400, "unknown_parameter", f"Unknown query parameter {name!r}.", name)
 
 
 def _business_id() -> int:

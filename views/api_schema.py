@@ -7,7 +7,7 @@ from __future__ import annotations
 from models.api_token import TOKEN_PREFIX
 from models.customer import EMAIL_MAX, NAME_MAX, SYNC_FILTERS
 from models.customer_api import CUSTOMER_FIELDS, LIMIT_DEFAULT, LIMIT_MAX, SYNCED_EDIT_WARNING
-from models.idempotency import KEY_MAX
+from models.idempotency import KEY_MAX, KEY_PATTERN
 
 _ERRORS = {
     400: "Malformed JSON, an unknown or mistyped parameter, a bad cursor, or an "
@@ -22,15 +22,18 @@ _ERRORS = {
     415: "The body is not sent as `application/json`.",
     422: "A name or email that is not acceptable; `field` says which.",
 }
-# Names and emails are trimmed before they are checked, hence the patterns.
+# Names and emails are trimmed before they are checked, hence the patterns. Python's
+# str.strip() also strips \x1c-\x1f and \x85, which regex engines may not count as \s.
+_NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
+_EMAIL_PART = r"[^@\s\x1c-\x1f\x85]+"
 _NAME = {
     "type": "string",
-    "pattern": r"\S",
+    "pattern": _NOT_BLANK,
     "description": f"Required, at most {NAME_MAX} characters once trimmed.",
 }
 _EMAIL = {
     "type": "string",
-    "pattern": r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
+    "pattern": rf"^\s*{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}\s*$",
     "description": f"Like name@example.com, at most {EMAIL_MAX} characters once trimmed; "
     "unique within the business, ignoring case.",
 }
@@ -138,7 +141,7 @@ def _parameters() -> dict:
             "description": "Retries with the same key get the first answer back (with "
             "`Idempotent-Replayed: true`) and never create a second customer. Kept 24 h per "
             "business; reusing a key with other parameters answers 400 `idempotency_error`.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX, "pattern": r"\S"},
+            "schema": {"type": "string", "maxLength": KEY_MAX, "pattern": KEY_PATTERN},
         },
     }
 
