@@ -101,27 +101,28 @@ def test_keys_expire_after_24_hours(client, secret):
     assert Customer.select().count() == 2
 
 
-def test_concurrent_retries_over_http_make_one_row(live_server, secret):
-    """Eight agents retrying at once with one key: one row, eight identical answers."""
-    barrier = threading.Barrier(8)
+def race(count: int, send) -> list:
+    """Run ``send`` in ``count`` threads released at the same moment; their answers."""
+    barrier = threading.Barrier(count)
     answers = []
 
-    def send():
+    def run():
         barrier.wait()
-        answers.append(
-            requests.post(
-                f"{live_server.url}{API}/customers",
-                json=ADA,
-                headers={**bearer(secret), "Idempotency-Key": "race-key"},
-                timeout=30,
-            )
-        )
+        answers.append(send())
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return answers
+
+
+def test_concurrent_retries_over_http_make_one_row(live_server, secret):
+    """Eight agents retrying at once with one key: one row, eight identical answers."""
+    headers = {**bearer(secret), "Idempotency-Key": "race-key"}
+    url = f"{live_server.url}{API}/customers"
+    answers = race(8, lambda: requests.post(url, json=ADA, headers=headers, timeout=30))
     assert [a.status_code for a in answers] == [201] * 8
     assert len({a.json()["id"] for a in answers}) == 1
     assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 7
@@ -129,20 +130,7 @@ def test_concurrent_retries_over_http_make_one_row(live_server, secret):
 
 
 def test_concurrent_creates_without_key_still_refuse_a_duplicate_email(live_server, secret):
-    barrier = threading.Barrier(6)
-    statuses = []
-
-    def send():
-        barrier.wait()
-        response = requests.post(
-            f"{live_server.url}{API}/customers", json=ADA, headers=bearer(secret), timeout=30
-        )
-        statuses.append(response.status_code)
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [201] + [409] * 5
+    url = f"{live_server.url}{API}/customers"
+    answers = race(6, lambda: requests.post(url, json=ADA, headers=bearer(secret), timeout=30))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5
     assert Customer.select().count() == 1

@@ -55,6 +55,19 @@ def run_session(env: dict[str, str], script, *args: str):
     return anyio.run(main)
 
 
+def start_and_wait(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Start the server with nothing on stdin, for the cases where it must not start."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "mcp", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def payload(result) -> dict:
     assert not result.is_error, result.content
     return result.structured_content or json.loads(result.content[0].text)
@@ -224,15 +237,7 @@ def test_server_refuses_to_start_without_a_valid_token(server_env, owner, token,
     env.pop("SHINGLEAI_API_TOKEN", None)
     if token:
         env["SHINGLEAI_API_TOKEN"] = token
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "mcp"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    done = start_and_wait(env)
     assert done.returncode != 0
     assert message in done.stderr
     assert done.stdout == ""
@@ -241,14 +246,6 @@ def test_server_refuses_to_start_without_a_valid_token(server_env, owner, token,
 def test_revoked_token_refuses_to_start(server_env, owner, business):
     secret = issue_token(owner, business)
     ApiToken.revoke(business, ApiToken.get().id)
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "mcp", "--token", secret],
-        env={**os.environ, **server_env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    done = start_and_wait({**os.environ, **server_env}, "--token", secret)
     assert done.returncode != 0
     assert "This API token has been revoked." in done.stderr
