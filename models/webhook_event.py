@@ -15,7 +15,7 @@ from peewee import (
 )
 
 from models.business import Business
-from models.db import BaseModel
+from models.db import BaseModel, db
 from models.user import utcnow
 
 APPLIED = "applied"
@@ -26,6 +26,19 @@ FAILED = "failed"
 PENDING = "pending"
 # A delivery of an event in one of these states is a duplicate: answer 2xx, do nothing.
 FINAL = (APPLIED, IGNORED, SKIPPED_STALE)
+_FINAL_SQL = ", ".join(f"'{outcome}'" for outcome in FINAL)
+# The delivery path runs these for every event, so they are written out once rather
+# than built by the query builder each time (which cost more than SQLite's own work).
+_OUTCOME_OF = "SELECT outcome FROM webhook_event WHERE event_id = ?"
+_RECORD = f"""INSERT INTO webhook_event (event_id, type, account_id, business_id, livemode,
+    created, stripe_customer_id, received_at, outcome, error, attempts, payload)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+    ON CONFLICT (event_id) DO UPDATE SET outcome = excluded.outcome,
+        error = excluded.error, business_id = COALESCE(excluded.business_id, business_id),
+        received_at = excluded.received_at, attempts = attempts + 1
+    WHERE outcome NOT IN ({_FINAL_SQL})"""
+_SET_OUTCOME = "UPDATE webhook_event SET outcome = ?, error = ? WHERE event_id = ?"
+
 OUTCOME_LABELS = {
     APPLIED: "Applied",
     IGNORED: "Ignored",
@@ -54,6 +67,36 @@ class WebhookEvent(BaseModel):
     @property
     def outcome_label(self) -> str:
         return OUTCOME_LABELS.get(self.outcome, self.outcome)
+
+    @staticmethod
+    def outcome_of(event_id: str) -> str | None:
+        row = db.execute_sql(_OUTCOME_OF, (event_id,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def record(fields: dict) -> None:
+        """Insert an event's row, or update the row of an earlier delivery that did
+        not reach a final outcome (a final outcome is never overwritten)."""
+        db.execute_sql(
+            _RECORD,
+            (
+                fields["event_id"],
+                fields["type"],
+                fields["account_id"],
+                fields["business"],
+                fields["livemode"],
+                fields["created"],
+                fields["stripe_customer_id"],
+                str(utcnow()),
+                fields["outcome"],
+                fields["error"],
+                fields["payload"],
+            ),
+        )
+
+    @staticmethod
+    def set_outcome(event_id: str, outcome: str, error: str | None = None) -> None:
+        db.execute_sql(_SET_OUTCOME, (outcome, error, event_id))
 
     @classmethod
     def recent(cls, business: Business | int, limit: int = 20):

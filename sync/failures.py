@@ -16,6 +16,7 @@ from collections.abc import Callable
 from peewee import DatabaseError
 
 from models.db import db
+from sync.write_turns import turns
 
 log = logging.getLogger(__name__)
 GIVE_UP_AFTER = 300.0  # seconds; Stripe's retry brings the event back anyway
@@ -46,7 +47,7 @@ class FailureRecorder:
             delay = 0.05
             while True:
                 try:
-                    with db.connection_context(), db.atomic("IMMEDIATE"):
+                    with db.connection_context(), turns.turn(), db.atomic("IMMEDIATE"):
                         self._write(event, payload, error)
                     break
                 except DatabaseError as exc:

@@ -18,7 +18,7 @@ import stripe
 from peewee import DatabaseError
 
 from models.db import db
-from models.stripe_account import StripeAccount
+from models.stripe_account import CONNECTED, StripeAccount
 from models.webhook_event import (
     APPLIED,
     FAILED,
@@ -32,6 +32,7 @@ from sync.customers import Change, apply_changes
 from sync.failures import FailureRecorder
 from sync.ordering import Source, Version
 from sync.stripe_client import account_options, make_client, stripe_second
+from sync.write_turns import turns
 
 MAX_BODY = 1024 * 1024
 TOLERANCE = 300  # seconds, Stripe's library default; also applied to the future
@@ -108,11 +109,37 @@ def parse(payload: bytes) -> dict:
     return event
 
 
+# Routing runs for every delivery: the query of StripeAccount.connected_to (on the
+# stripe_account_live index), without building a model instance each time.
+_ROUTE = "SELECT business_id FROM stripe_account WHERE account_id = ? AND status = ?"
+
+
+@dataclass(frozen=True)
+class Route:
+    """The live link an event is routed by."""
+
+    account_id: str
+    business_id: int
+
+
+def _route(account: str | None) -> Route | None:
+    if not account:
+        return None
+    row = db.execute_sql(_ROUTE, (account, CONNECTED)).fetchone()
+    return Route(account, row[0]) if row else None
+
+
+def _disconnect(account: str, reason: str, at: datetime | None = None) -> bool:
+    """Mark the account's live link disconnected; False when it already was."""
+    link = StripeAccount.connected_to(account)
+    return link is not None and link.mark_disconnected(reason, at=at)
+
+
 def _moment(second: int) -> datetime:
     return datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
 
 
-def _ignore_reason(event: dict, link: StripeAccount | None, live_keys: bool) -> str | None:
+def _ignore_reason(event: dict, link: Route | None, live_keys: bool) -> str | None:
     if event["type"] not in (*CUSTOMER_EVENTS, DEAUTHORIZED):
         return f"{event['type']} is not an event this app uses."
     if not event.get("account"):
@@ -125,10 +152,10 @@ def _ignore_reason(event: dict, link: StripeAccount | None, live_keys: bool) -> 
     return None
 
 
-def _apply(event: dict, link: StripeAccount) -> tuple[str, list[str]]:
+def _apply(event: dict, link: Route) -> tuple[str, list[str]]:
     """Apply one routed event; returns its outcome and the customers that tied."""
     if event["type"] == DEAUTHORIZED:
-        changed = link.mark_disconnected(REVOKED, at=_moment(event["created"]))
+        changed = _disconnect(link.account_id, REVOKED, at=_moment(event["created"]))
         return (APPLIED if changed else SKIPPED_STALE), []
     change = Change(
         event["data"]["object"],
@@ -142,28 +169,21 @@ def _apply(event: dict, link: StripeAccount) -> tuple[str, list[str]]:
 
 
 def _record(event: dict, payload: bytes, **fields) -> None:
-    """Insert the event's row, or update it when an earlier delivery failed."""
     obj = event["data"].get("object")
-    row = {
-        "event_id": event["id"],
-        "type": event["type"],
-        "account_id": event.get("account"),
-        "livemode": event["livemode"],
-        "created": event["created"],
-        "stripe_customer_id": obj.get("id") if event["type"] in CUSTOMER_EVENTS else None,
-        "payload": payload.decode(),
-        "error": None,
-        **fields,
-    }
-    (
-        WebhookEvent.insert(row)
-        .on_conflict(
-            conflict_target=[WebhookEvent.event_id],
-            update={**fields, "attempts": WebhookEvent.attempts + 1},
-            # A late record of a failure never overwrites a final outcome.
-            where=WebhookEvent.outcome.not_in(FINAL),
-        )
-        .execute()
+    customer = obj.get("id") if event["type"] in CUSTOMER_EVENTS else None
+    WebhookEvent.record(
+        {
+            "event_id": event["id"],
+            "type": event["type"],
+            "account_id": event.get("account"),
+            "livemode": event["livemode"],
+            "created": event["created"],
+            "stripe_customer_id": customer,
+            "payload": payload.decode(),
+            "business": None,
+            "error": None,
+            **fields,
+        }
     )
 
 
@@ -172,22 +192,16 @@ failures = FailureRecorder(
 )
 
 
-def _set_outcome(event_id: str, outcome: str, error: str | None = None) -> None:
-    WebhookEvent.update(outcome=outcome, error=error).where(
-        WebhookEvent.event_id == event_id
-    ).execute()
-
-
 def receive(event: dict, payload: bytes, config: Mapping) -> Result:
     """Record and apply one verified event. 503 (Stripe retries) when it could not be
     applied now; a duplicate of an event with a final outcome is answered 200 as is."""
     live_keys = config["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
     try:
-        with db.atomic("IMMEDIATE"):
-            seen = WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"])
-            if seen is not None and seen.outcome in FINAL:
-                return Result(seen.outcome, duplicate=True)
-            link = StripeAccount.connected_to(event["account"]) if event.get("account") else None
+        with turns.turn(), db.atomic("IMMEDIATE"):
+            seen = WebhookEvent.outcome_of(event["id"])
+            if seen in FINAL:
+                return Result(seen, duplicate=True)
+            link = _route(event.get("account"))
             reason = _ignore_reason(event, link, live_keys)
             outcome, ties = (IGNORED, []) if reason else _apply(event, link)
             business = link.business_id if link else None
@@ -207,7 +221,7 @@ def _failed(event: dict, payload: bytes, error: str) -> Result:
 
 
 def _settle_ties(
-    event: dict, payload: bytes, link: StripeAccount, ties: list[str], config: Mapping
+    event: dict, payload: bytes, link: Route, ties: list[str], config: Mapping
 ) -> Result:
     """Fetch each tied customer once Stripe's clock has left the tied second, and apply
     what Stripe says now. Runs outside any transaction: Stripe may be slow."""
@@ -221,17 +235,18 @@ def _settle_ties(
                 Change(obj.to_dict(), Version(stripe_second(obj), Source.FETCH), deleted)
             )
     except (stripe.PermissionError, stripe.AuthenticationError) as exc:
-        link.mark_disconnected(f"Stripe refused access: {exc.user_message or exc}")
-        _set_outcome(event["id"], IGNORED, "Stripe refused access; the link is now disconnected.")
+        _disconnect(link.account_id, f"Stripe refused access: {exc.user_message or exc}")
+        reason = "Stripe refused access; the link is now disconnected."
+        WebhookEvent.set_outcome(event["id"], IGNORED, reason)
         return Result(IGNORED)
     except (stripe.StripeError, TimeoutError) as exc:
         error = f"Could not reach Stripe to settle a same-second tie: {exc}"
-        _set_outcome(event["id"], FAILED, error)
+        WebhookEvent.set_outcome(event["id"], FAILED, error)
         return Result(FAILED, status=503)
     try:
-        with db.atomic("IMMEDIATE"):
+        with turns.turn(), db.atomic("IMMEDIATE"):
             apply_changes(link.business_id, changes)
-            _set_outcome(event["id"], APPLIED)
+            WebhookEvent.set_outcome(event["id"], APPLIED)
     except DatabaseError as exc:
         return _failed(event, payload, f"Database unavailable: {exc}")
     return Result(APPLIED)
