@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from peewee import fn
+from peewee import Tuple, fn
 
 from models.api_errors import ApiError
 from models.customer import SYNC_FILTERS, Customer, validate_fields
@@ -124,10 +124,8 @@ def list_customers(
         query = query.where(Customer.name.contains(q) | Customer.email.contains(q))
     if cursor:
         since, row_id = _decode_cursor(cursor)
-        query = query.where(
-            (Customer.customer_since < since)
-            | ((Customer.customer_since == since) & (Customer.id < row_id))
-        )
+        # A row-value comparison lets SQLite seek the list index to the cursor.
+        query = query.where(Tuple(Customer.customer_since, Customer.id) < Tuple(since, row_id))
     rows = list(query.order_by(Customer.customer_since.desc(), Customer.id.desc()).limit(size + 1))
     has_more = len(rows) > size
     rows = rows[:size]

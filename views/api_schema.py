@@ -178,6 +178,16 @@ def _list_parameters() -> list[dict]:
 def openapi_document(server_url: str) -> dict:
     """The whole document, with ``server_url`` (…/api/v1) as its only server."""
     customer = _json(_ref("schemas", "Customer"), "The customer.")
+    created = {
+        **_json(_ref("schemas", "Customer"), "The new customer, or the first answer replayed."),
+        "headers": {
+            "Location": {"schema": {"type": "string"}, "description": "The customer's URL."},
+            "Idempotent-Replayed": {
+                "schema": {"type": "string", "enum": ["true"]},
+                "description": "Present when this is the replayed answer of an earlier request.",
+            },
+        },
+    }
     edited = _json(_ref("schemas", "Customer"), f"The customer. {SYNCED_EDIT_WARNING}")
     return {
         "openapi": "3.1.0",
@@ -201,7 +211,7 @@ def openapi_document(server_url: str) -> dict:
                 "post": _operation(
                     "Create a customer directly in ShingleAI (not synced)",
                     "createCustomer",
-                    _responses({"201": customer}, 400, 409, 413, 415, 422),
+                    _responses({"201": created}, 400, 409, 413, 415, 422),
                     parameters=[_ref("parameters", "IdempotencyKey")],
                     requestBody=_body("CustomerCreate"),
                 ),
