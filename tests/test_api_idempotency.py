@@ -12,15 +12,14 @@ import requests
 from models import Customer
 from models.idempotency import IdempotencyKey
 from models.user import utcnow
-from tests.api_support import bearer, issue_token
+from tests.api_support import (  # noqa: F401  (fixtures)
+    API,
+    bearer,
+    issue_token,
+    secret_fixture,
+)
 
-API = "/api/v1"
 ADA = {"name": "Ada", "email": "ada@example.com"}
-
-
-@pytest.fixture
-def secret(owner, business) -> str:
-    return issue_token(owner, business)
 
 
 def create(client, secret, body, key):

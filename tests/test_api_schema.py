@@ -19,7 +19,10 @@ from hypothesis import HealthCheck, settings
 from models.customer_api import encode_cursor
 from models.idempotency import KEY_PATTERN
 from models.user import utcnow
-from tests.api_support import bearer, issue_token
+from tests.api_support import (  # noqa: F401  (fixtures)
+    bearer,
+    secret_fixture,
+)
 from tests.conftest import make_customer
 from views.api_schema import openapi_document
 
@@ -68,16 +71,11 @@ def api_base(live_server, business) -> str:
     return base
 
 
-@pytest.fixture
-def api_secret(owner, business) -> str:
-    return issue_token(owner, business)
-
-
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_api_matches_its_openapi_document(case, api_base, api_secret):
-    case.call_and_validate(base_url=api_base, headers=bearer(api_secret))
+def test_api_matches_its_openapi_document(case, api_base, secret):
+    case.call_and_validate(base_url=api_base, headers=bearer(secret))
