@@ -1,0 +1,68 @@
+"""End to end in a real Chromium: a change made in Stripe (the sandbox, through the
+official library) reaches the open Customers list through a signed webhook, with no
+reload; the Stripe page's health panel shows the events."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from app import create_app
+from models import StripeAccount
+from stripe_sandbox.testing import SandboxServer
+from sync.stripe_client import account_options
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sandbox():
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def app(tmp_path, sandbox):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "STRIPE_SANDBOX_URL": sandbox.url,
+        }
+    )
+
+
+@pytest.fixture
+def account(sandbox, live_server, business) -> str:
+    """A connected account whose events the sandbox signs and posts to the live server."""
+    account = sandbox.create_account(name="Roof shop")
+    StripeAccount.create(business=business, account_id=account)
+    sandbox.add_webhook_endpoint(f"{live_server.url}/webhooks/stripe", sandbox.webhook_secret)
+    return account
+
+
+def test_new_and_updated_customers_appear_without_reload(logged_in_page, sandbox, account):
+    page = logged_in_page
+    stripe = sandbox.client()
+    options = account_options(account)
+    created = stripe.v1.customers.create(
+        {"name": "Wren Webhook", "email": "wren@example.com"}, options
+    )
+    expect(page.get_by_text("Wren Webhook")).to_be_visible()
+    stripe.v1.customers.update(created.id, {"name": "Wren Updated"}, options)
+    expect(page.get_by_text("Wren Updated")).to_be_visible()
+    expect(page.get_by_text("Wren Webhook")).to_have_count(0)
+
+
+def test_health_panel_lists_the_delivered_events(logged_in_page, live_server, sandbox, account):
+    stripe = sandbox.client()
+    customer = stripe.v1.customers.create({"name": "Panel Person"}, account_options(account))
+    sandbox.wait_for_deliveries_idle()
+    page = logged_in_page
+    page.goto(f"{live_server.url}/stripe")
+    panel = page.locator("#sync-health")
+    expect(panel).to_contain_text("Sync is healthy.")
+    expect(panel.locator("#health-recent")).to_contain_text(customer.id)
+    expect(panel.locator("#health-counts")).to_contain_text("customer.created")
+    expect(panel.locator("#webhook-url")).to_have_text(f"{live_server.url}/webhooks/stripe")
