@@ -1,0 +1,124 @@
+"""Demo data: an owner with realistic customers, so the list can be tried (and
+benchmarked) before Stripe is connected."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+
+from peewee import chunked
+
+from models.business import Business
+from models.customer import Customer
+from models.db import db
+from models.user import User, utcnow
+
+DEMO_EMAIL = "demo@shingleai.test"
+DEMO_PASSWORD = "shingle-demo"
+# Share of rows by sync state; the rest are synced and current.
+NOT_SYNCED_SHARE = 0.2
+DELETED_SHARE = 0.05
+_YEARS = 6 * 365 * 24 * 3600
+# SQLite allows 32,766 bound values per statement: 10 columns × 3,000 rows stays below.
+_CHUNK = 3000
+_FIRST = (
+    "Ada Alan Amara Anika Ben Bianca Carlos Chen Chloe Dmitri Elena Emeka Fatima Finn "
+    "Grace Hana Hugo Ines Isaac Jamal Jana Jonas Kai Keiko Lars Leila Luca Maya Mateo Mei "
+    "Nadia Nils Noor Olga Omar Pablo Priya Quinn Rafael Rosa Sami Sara Tomas Uma Vera "
+    "Wei Yara Yusuf Zoe Zain"
+).split()
+_LAST = (
+    "Abara Becker Castillo Dubois Eriksen Fischer Garcia Haddad Ivanova Jensen Kowalski "
+    "Lovelace Moreau Nakamura Okafor Petrov Quintero Rossi Santos Tanaka Ueda Varga Weber "
+    "Xu Yilmaz Zhang Andersen Bianchi Chowdhury Delacroix Esposito Ferreira Gupta Hoffmann "
+    "Iglesias Johansson Kim Lindqvist Mendoza Novak Olsen Park Rahman Schmidt Takahashi "
+    "Van Dijk Wagner Young Zimmermann Murphy"
+).split()
+_DOMAINS = "example.com mail.test roofing.test shingle.test inbox.test".split()
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _stripe_id(n: int) -> str:
+    """A Stripe-looking id, unique per n: an odd multiplier not divisible by 31 is a
+    bijection modulo 62**14, so distinct n never collide."""
+    value = (n * 25_214_903_917 + 11) % 62**14
+    digits = []
+    for _ in range(14):
+        value, digit = divmod(value, 62)
+        digits.append(_BASE62[digit])
+    return "cus_" + "".join(digits)
+
+
+def customer_rows(business_id: int, n: int, *, seed: int = 0) -> Iterator[tuple]:
+    """``n`` rows of database values, in the order of ``ROW_FIELDS``."""
+    rng = random.Random(seed * 1_000_003 + business_id)
+    now = str(utcnow())  # as DateTimeField stores it
+    newest = int(time.time())
+    for i in range(n):
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        email = f"{first}.{last.replace(' ', '')}{i}@{rng.choice(_DOMAINS)}".lower()
+        since = newest - rng.randrange(_YEARS)
+        roll = rng.random()
+        stripe_id = deleted = None
+        version_at = version_source = None
+        if roll >= NOT_SYNCED_SHARE:
+            stripe_id = _stripe_id(business_id * 10**9 + i)
+            version_at, version_source = since, 0
+            if roll < NOT_SYNCED_SHARE + DELETED_SHARE:
+                deleted = now
+        yield (
+            business_id,
+            f"{first} {last}",
+            email,
+            stripe_id,
+            since,
+            now,
+            now,
+            deleted,
+            version_at,
+            version_source,
+        )
+
+
+ROW_FIELDS = [
+    Customer.business,
+    Customer.name,
+    Customer.email,
+    Customer.stripe_customer_id,
+    Customer.customer_since,
+    Customer.created_at,
+    Customer.updated_at,
+    Customer.deleted_in_stripe_at,
+    Customer.stripe_version_at,
+    Customer.stripe_version_source,
+]
+
+
+def seed_customers(business_id: int, n: int, *, seed: int = 0) -> None:
+    """Insert ``n`` demo customers in one transaction, a few thousand rows per INSERT.
+
+    Multi-row statements matter: SQLite's FTS5 flushes its pending index at the end of
+    every statement, so row-at-a-time inserts (``executemany``) are four times slower.
+    The rows already hold database values, so the SQL is built here rather than by
+    ``insert_many``, which spends longer converting a million rows' values than SQLite
+    spends storing them."""
+    columns = ", ".join(field.column_name for field in ROW_FIELDS)
+    one_row = "(" + ", ".join("?" for _ in ROW_FIELDS) + ")"
+    insert = f"INSERT INTO {Customer._meta.table_name} ({columns}) VALUES "
+    with db.atomic():
+        for chunk in chunked(customer_rows(business_id, n, seed=seed), _CHUNK):
+            values = ", ".join([one_row] * len(chunk))
+            db.execute_sql(insert + values, [value for row in chunk for value in row])
+
+
+def create_demo(customers: int, *, other_customers: int | None = None) -> User:
+    """The demo owner, a primary business with ``customers`` rows and a second business
+    (whose rows must never show on the primary's list)."""
+    with db.atomic():
+        user = User.create_owner(DEMO_EMAIL, DEMO_PASSWORD, "Shingle Roofing Co.")
+        side = Business.create(owner=user, name="Gutter Side Project", is_primary=False)
+        seed_customers(Business.primary_for(user).id, customers)
+        extra = max(10, customers // 10) if other_customers is None else other_customers
+        seed_customers(side.id, extra)
+    return user
