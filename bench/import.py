@@ -1,0 +1,222 @@
+"""Benchmark of the initial import against the sandbox (a benchmark, not a test).
+
+The sandbox runs in its own process (``python -m stripe_sandbox serve``) so it does not
+share the importer's GIL; each import runs in a fresh child process on a fresh SQLite
+file, so memory figures are its own. 100,000 customers; every run is verified to have
+imported exactly the sandbox's customers (ids, names, emails, dates).
+
+    .venv/bin/python bench/import.py [--customers 100000] [--only SCENARIO]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# name: (sandbox faults, our STRIPE_RATE_LIMIT, target customers/s, target wall s or None)
+SCENARIOS = {
+    "150ms-100rps": ({"list_latency_ms": 150, "rate_limit": 100}, 100, 6_600, 15),
+    "150ms-25rps": ({"list_latency_ms": 150, "rate_limit": 25}, 25, 2_000, None),
+    "no-latency-no-limit": ({"list_latency_ms": 0, "rate_limit": None}, 0, 20_000, None),
+}
+RSS_TARGET_MB = 100
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_sandbox() -> tuple[subprocess.Popen, str]:
+    from stripe_sandbox.control_client import ControlClient
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stripe_sandbox", "serve", "--port", str(port), "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            ControlClient(url).configure()
+            return proc, url
+        except Exception:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the sandbox did not start") from None
+            time.sleep(0.1)
+
+
+def _expected(url: str, account: str) -> list:
+    """The sandbox's customers, read with the official library (faults off)."""
+    import stripe
+
+    client = stripe.StripeClient("sk_test_sandbox", base_addresses={"api": url})
+    listing = client.v1.customers.list({"limit": 100}, {"stripe_account": account})
+    return sorted([c.id, c.name, c.email, c.created] for c in listing.auto_paging_iter())
+
+
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(field)
+
+
+def child(args: argparse.Namespace) -> None:
+    """One import in this fresh process; prints its figures as JSON."""
+    from calendar import timegm
+
+    from app import create_app
+    from models import Business, Customer, StripeAccount, User
+    from sync import importer
+
+    config = {
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": f"sqlite:///{args.db}",
+        "STRIPE_SANDBOX_URL": args.url,
+        "STRIPE_RATE_LIMIT": args.rate,
+        "IMPORT_RESUME_ON_START": False,
+    }
+    if args.sequential:
+        config["IMPORT_WORKERS"] = 1
+    app = create_app(config)
+    with app.app_context():
+        owner = User.create_owner("bench@example.com", "benchmark-password", "Bench")
+        business = Business.primary_for(owner)
+        StripeAccount.create(business=business, account_id=args.account)
+        commits: list[float] = []
+        rss_before = _rss_kb("VmRSS")
+        start = time.perf_counter()
+        commits.append(start)
+        run = importer.run_in_foreground(
+            business.id, app.config, on_page=lambda _run: commits.append(time.perf_counter())
+        )
+        wall = time.perf_counter() - start
+        peak = _rss_kb("VmHWM")
+        run = run.refresh()
+        rows = sorted(
+            [c.stripe_customer_id, c.name, c.email, timegm(c.customer_since.utctimetuple())]
+            for c in Customer.for_business(business)
+        )
+        expected = json.loads(Path(args.expected).read_text())
+        gaps = sorted((b - a) * 1000 for a, b in itertools.pairwise(commits))
+        q = statistics.quantiles(gaps, n=100) if len(gaps) > 1 else [0.0] * 99
+        print(
+            json.dumps(
+                {
+                    "status": run.status,
+                    "error": run.last_error,
+                    "wall": wall,
+                    "count": len(rows),
+                    "verified": rows == expected,
+                    "pages": run.pages,
+                    "rss_growth_mb": (peak - rss_before) / 1024,
+                    "p50": q[49],
+                    "p95": q[94],
+                    "p99": q[98],
+                }
+            )
+        )
+
+
+def parent(args: argparse.Namespace) -> None:
+    from stripe_sandbox.control_client import ControlClient
+
+    proc, url = _start_sandbox()
+    try:
+        control = ControlClient(url)
+        account = control.create_account(name="Bench shop", customers=args.customers)
+        expected_file = Path(tempfile.mkdtemp()) / "expected.json"
+        expected_file.write_text(json.dumps(_expected(url, account)))
+        print(f"sandbox {url}: {args.customers:,} customers in {account}", flush=True)
+        header = (
+            f"{'scenario':<21}{'mode':<11}{'wall s':>7}{'cust/s':>8}{'target':>14}{'met':>4}"
+            f"{'pages':>6}{'commit gap p50/p95/p99 ms':>27}{'RSS +MB':>8}{'≤100':>5}{'exact':>6}"
+        )
+        lines = [header, "-" * len(header)]
+        for name, (faults, rate, target_rate, target_wall) in SCENARIOS.items():
+            if args.only and name != args.only:
+                continue
+            control.configure(**faults)
+            for mode in ("parallel", "sequential"):
+                result = _run_child(url, account, rate, expected_file, mode == "sequential")
+                lines.append(_row(name, mode, result, args.customers, target_rate, target_wall))
+                print(lines[-1], flush=True)
+                if result["status"] != "succeeded":
+                    print(f"  run failed: {result['error']}", flush=True)
+        control.configure(list_latency_ms=0, rate_limit=None)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\nload average {load} on {os.cpu_count()} CPUs\n" + "\n".join(lines))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _row(name, mode, result, customers, target_rate, target_wall) -> str:
+    """One table line; targets and the verdict only on the parallel (shipped) mode."""
+    speed = customers / result["wall"]
+    memory = "ok" if result["rss_growth_mb"] <= RSS_TARGET_MB else "NO"
+    target = met = ""
+    if mode == "parallel":
+        target = f"≥{target_rate:,}/s" + (f" ≤{target_wall}s" if target_wall else "")
+        fast = speed >= target_rate and (target_wall is None or result["wall"] <= target_wall)
+        met = "yes" if fast else "NO"
+    return (
+        f"{name:<21}{mode:<11}{result['wall']:>7.1f}{speed:>8,.0f}{target:>14}{met:>4}"
+        f"{result['pages']:>6}"
+        f"{result['p50']:>13.1f} /{result['p95']:>6.1f} /{result['p99']:>6.1f}"
+        f"{result['rss_growth_mb']:>8.1f}{memory:>5}"
+        f"{'yes' if result['verified'] else 'NO':>6}"
+    )
+
+
+def _run_child(url, account, rate, expected_file, sequential) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            "--url", url,
+            "--account", account,
+            "--rate", str(rate),
+            "--expected", str(expected_file),
+            "--db", os.path.join(tmp, "bench.sqlite3"),
+        ]  # fmt: skip
+        if sequential:
+            command.append("--sequential")
+        out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--only", choices=sorted(SCENARIOS))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    for name in ("--url", "--account", "--expected", "--db"):
+        parser.add_argument(name, help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--sequential", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    child(args) if args.child else parent(args)
+
+
+if __name__ == "__main__":
+    main()
