@@ -203,7 +203,7 @@ class Profiler:
                 own[_short(frames[-1])] += n
                 for frame in {_short(f) for f in frames}:
                     inclusive[frame] += n
-        print(f"  py-spy: {total} samples over the workers' threads (idle threads included)")
+        print(f"  py-spy: {total} samples of the workers' busy threads (waiting in flock counts)")
         print("  most samples in (self):")
         for frame, n in own.most_common(top):
             print(f"    {100 * n / total:5.1f}%  {frame}")
@@ -346,6 +346,7 @@ def check_final_state(db_path: Path, business_id: int, customers: list[dict]) ->
         )
     }
     outcomes = dict(reader.execute("SELECT outcome, COUNT(*) FROM webhook_event GROUP BY 1"))
+    refetched = reader.execute("SELECT COUNT(*) FROM webhook_event WHERE refetched").fetchone()[0]
     reader.close()
     lost = stale = 0
     for c in customers:
@@ -354,4 +355,4 @@ def check_final_state(db_path: Path, business_id: int, customers: list[dict]) ->
             lost += 1
         elif rows[c["id"]] != expected:
             stale += 1
-    return {"lost": lost, "stale": stale, "outcomes": outcomes}
+    return {"lost": lost, "stale": stale, "outcomes": outcomes, "refetched": refetched}

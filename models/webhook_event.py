@@ -37,7 +37,9 @@ _RECORD = f"""INSERT INTO webhook_event (event_id, type, account_id, business_id
         error = excluded.error, business_id = COALESCE(excluded.business_id, business_id),
         received_at = excluded.received_at, attempts = attempts + 1
     WHERE outcome NOT IN ({_FINAL_SQL})"""
-_SET_OUTCOME = "UPDATE webhook_event SET outcome = ?, error = ? WHERE event_id = ?"
+_SET_OUTCOME = (
+    "UPDATE webhook_event SET outcome = ?, error = ?, refetched = refetched OR ? WHERE event_id = ?"
+)
 
 OUTCOME_LABELS = {
     APPLIED: "Applied",
@@ -61,6 +63,7 @@ class WebhookEvent(BaseModel):
     outcome = CharField()
     error = TextField(null=True)
     attempts = IntegerField(default=1)
+    refetched = BooleanField(default=False)
     # The raw event body: enough to apply it again.
     payload = TextField()
 
@@ -95,8 +98,10 @@ class WebhookEvent(BaseModel):
         )
 
     @staticmethod
-    def set_outcome(event_id: str, outcome: str, error: str | None = None) -> None:
-        db.execute_sql(_SET_OUTCOME, (outcome, error, event_id))
+    def set_outcome(
+        event_id: str, outcome: str, error: str | None = None, *, refetched: bool = False
+    ) -> None:
+        db.execute_sql(_SET_OUTCOME, (outcome, error, refetched, event_id))
 
     @classmethod
     def recent(cls, business: Business | int, limit: int = 20):
@@ -110,6 +115,7 @@ class WebhookEvent(BaseModel):
                 cls.outcome,
                 cls.error,
                 cls.attempts,
+                cls.refetched,
             )
             .where(cls.business == business)
             .order_by(cls.received_at.desc())

@@ -246,7 +246,7 @@ def _settle_ties(
     try:
         with turns.turn(), db.atomic("IMMEDIATE"):
             apply_changes(link.business_id, changes)
-            WebhookEvent.set_outcome(event["id"], APPLIED)
+            WebhookEvent.set_outcome(event["id"], APPLIED, refetched=True)
     except DatabaseError as exc:
         return _failed(event, payload, f"Database unavailable: {exc}")
     return Result(APPLIED)

@@ -103,6 +103,8 @@ def test_a_tie_fetches_the_customer_and_applies_what_stripe_says(client, sandbox
     assert row.name == "C final"
     assert row.stripe_version_source == 2  # Source.FETCH
     assert row.stripe_version_at > second["created"]
+    refetched = {e.event_id: e.refetched for e in WebhookEvent.select()}
+    assert refetched == {first["id"]: False, second["id"]: True}
 
 
 def test_a_tie_with_a_deleted_customer_marks_the_row_deleted(client, sandbox, account):

@@ -15,6 +15,8 @@ STATEMENTS = [
         outcome TEXT NOT NULL,
         error TEXT,
         attempts INTEGER NOT NULL DEFAULT 1,
+        -- Settled by fetching the customer from Stripe (a same-second tie).
+        refetched INTEGER NOT NULL DEFAULT 0,
         payload TEXT NOT NULL)""",
     # The health panel's queries (recent events, counts over 24 h) are range scans of
     # one business; type and outcome ride along so the counts never touch the table.
