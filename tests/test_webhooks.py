@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app import create_app
 from models import Customer, StripeAccount
 from models.webhook_event import WebhookEvent
 from tests.webhooks_support import (
@@ -21,20 +20,14 @@ from tests.webhooks_support import (
     make_event,
     sign,
     stripe_customer,
+    webhook_app,
 )
 
 
 @pytest.fixture
 def app(tmp_path):
     """Two signing secrets, as while a secret is being rolled in Stripe."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_WEBHOOK_SECRET": f"{SECRET}, {OLD_SECRET}",
-        }
-    )
+    return webhook_app(tmp_path, STRIPE_WEBHOOK_SECRET=f"{SECRET}, {OLD_SECRET}")
 
 
 @pytest.fixture

@@ -9,26 +9,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app import create_app
 from models import Business, StripeAccount
 from models.db import PRAGMAS, database_path, db
 from models.migrations import migrate
 from models.user import utcnow
 from models.webhook_event import WebhookEvent
-from tests.webhooks_support import ACCOUNT, SECRET, deliver, make_event, stripe_customer
+from tests.webhooks_support import ACCOUNT, deliver, make_event, stripe_customer, webhook_app
 
 
 @pytest.fixture
 def app(tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_WEBHOOK_SECRET": SECRET,
-            "PUBLIC_URL": "https://shingle.example/",
-        }
-    )
+    return webhook_app(tmp_path, PUBLIC_URL="https://shingle.example/")
 
 
 @pytest.fixture

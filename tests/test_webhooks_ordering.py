@@ -8,12 +8,11 @@ import time
 
 import pytest
 
-from app import create_app
 from models import Customer, StripeAccount
 from models.webhook_event import WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from sync.stripe_client import account_options
-from tests.webhooks_support import deliver, make_event
+from tests.webhooks_support import deliver, make_event, webhook_app
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +23,7 @@ def sandbox():
 
 @pytest.fixture
 def app(tmp_path, sandbox):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_SANDBOX_URL": sandbox.url,
-            "STRIPE_WEBHOOK_SECRET": "whsec_current",
-        }
-    )
+    return webhook_app(tmp_path, STRIPE_SANDBOX_URL=sandbox.url)
 
 
 @pytest.fixture

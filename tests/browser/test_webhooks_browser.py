@@ -7,38 +7,19 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from app import create_app
 from models import StripeAccount
-from stripe_sandbox.testing import SandboxServer
 from sync.stripe_client import account_options
+from tests.test_connect_support import connect_app_fixture
 
+__all__ = ["connect_app_fixture"]  # the app, talking to the browser conftest's sandbox
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def sandbox():
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture
-def app(tmp_path, sandbox):
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_SANDBOX_URL": sandbox.url,
-        }
-    )
-
-
-@pytest.fixture
-def account(sandbox, live_server, business) -> str:
+def account(sandbox_webhooks, business) -> str:
     """A connected account whose events the sandbox signs and posts to the live server."""
-    account = sandbox.create_account(name="Roof shop")
+    account = sandbox_webhooks.create_account(name="Roof shop")
     StripeAccount.create(business=business, account_id=account)
-    sandbox.add_webhook_endpoint(f"{live_server.url}/webhooks/stripe", sandbox.webhook_secret)
     return account
 
 
