@@ -85,7 +85,9 @@ def stats(business_id: int) -> dict[str, int]:
         " WHERE business_id = ?",
         (business_id,),
     ).fetchone()
-    return dict(zip(("all", "synced", "not_synced", "deleted", "changes"), row or (0,) * 5))
+    return dict(
+        zip(("all", "synced", "not_synced", "deleted", "changes"), row or (0,) * 5, strict=True)
+    )
 
 
 def change_marker(business_id: int) -> int:

@@ -20,22 +20,114 @@ DEMO_PASSWORD = "shingle-demo"
 NOT_SYNCED_SHARE = 0.2
 DELETED_SHARE = 0.05
 _YEARS = 6 * 365 * 24 * 3600
-# SQLite allows 32,766 bound values per statement: 10 columns × 3,000 rows stays below.
+# SQLite allows 32,766 bound values per statement: 10 columns x 3,000 rows stays below.
 _CHUNK = 3000
-_FIRST = (
-    "Ada Alan Amara Anika Ben Bianca Carlos Chen Chloe Dmitri Elena Emeka Fatima Finn "
-    "Grace Hana Hugo Ines Isaac Jamal Jana Jonas Kai Keiko Lars Leila Luca Maya Mateo Mei "
-    "Nadia Nils Noor Olga Omar Pablo Priya Quinn Rafael Rosa Sami Sara Tomas Uma Vera "
-    "Wei Yara Yusuf Zoe Zain"
-).split()
-_LAST = (
-    "Abara Becker Castillo Dubois Eriksen Fischer Garcia Haddad Ivanova Jensen Kowalski "
-    "Lovelace Moreau Nakamura Okafor Petrov Quintero Rossi Santos Tanaka Ueda Varga Weber "
-    "Xu Yilmaz Zhang Andersen Bianchi Chowdhury Delacroix Esposito Ferreira Gupta Hoffmann "
-    "Iglesias Johansson Kim Lindqvist Mendoza Novak Olsen Park Rahman Schmidt Takahashi "
-    "Van Dijk Wagner Young Zimmermann Murphy"
-).split()
-_DOMAINS = "example.com mail.test roofing.test shingle.test inbox.test".split()
+_FIRST = [
+    "Ada",
+    "Alan",
+    "Amara",
+    "Anika",
+    "Ben",
+    "Bianca",
+    "Carlos",
+    "Chen",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Emeka",
+    "Fatima",
+    "Finn",
+    "Grace",
+    "Hana",
+    "Hugo",
+    "Ines",
+    "Isaac",
+    "Jamal",
+    "Jana",
+    "Jonas",
+    "Kai",
+    "Keiko",
+    "Lars",
+    "Leila",
+    "Luca",
+    "Maya",
+    "Mateo",
+    "Mei",
+    "Nadia",
+    "Nils",
+    "Noor",
+    "Olga",
+    "Omar",
+    "Pablo",
+    "Priya",
+    "Quinn",
+    "Rafael",
+    "Rosa",
+    "Sami",
+    "Sara",
+    "Tomas",
+    "Uma",
+    "Vera",
+    "Wei",
+    "Yara",
+    "Yusuf",
+    "Zoe",
+    "Zain",
+]
+_LAST = [
+    "Abara",
+    "Becker",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lovelace",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quintero",
+    "Rossi",
+    "Santos",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+    "Andersen",
+    "Bianchi",
+    "Chowdhury",
+    "Delacroix",
+    "Esposito",
+    "Ferreira",
+    "Gupta",
+    "Hoffmann",
+    "Iglesias",
+    "Johansson",
+    "Kim",
+    "Lindqvist",
+    "Mendoza",
+    "Novak",
+    "Olsen",
+    "Park",
+    "Rahman",
+    "Schmidt",
+    "Takahashi",
+    "Van",
+    "Dijk",
+    "Wagner",
+    "Young",
+    "Zimmermann",
+    "Murphy",
+]
+_DOMAINS = ["example.com", "mail.test", "roofing.test", "shingle.test", "inbox.test"]
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 

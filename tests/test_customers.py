@@ -1,0 +1,204 @@
+"""The Customers list over HTTP: page or fragment, filters, search, pages, inline edit,
+the live poll, and isolation from other businesses."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.business import Business
+from models.customer import Customer
+from models.customer_list import change_marker
+from models.user import User, utcnow
+from tests.conftest import make_customer
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def rows(business):
+    return {
+        "synced": make_customer(
+            business,
+            name="Sam Synced",
+            email="sam@example.com",
+            stripe_customer_id="cus_S1",
+            customer_since=1_700_000_300,
+            stripe_version_at=1_700_000_300,
+            stripe_version_source=0,
+        ),
+        "direct": make_customer(
+            business, name="Dora Direct", email="dora@example.com", customer_since=1_700_000_200
+        ),
+        "deleted": make_customer(
+            business,
+            name="Gus Gone",
+            email="gus@example.com",
+            stripe_customer_id="cus_G1",
+            deleted_in_stripe_at=utcnow(),
+            customer_since=1_700_000_100,
+        ),
+    }
+
+
+@pytest.fixture
+def others(owner):
+    """Rows of the owner's second business and of another owner's primary one."""
+    side = Business.get((Business.owner == owner) & ~Business.is_primary)
+    stranger = User.create_owner("other@example.com", "another password", "Other Co")
+    return [
+        make_customer(side, name="Side Secret", email="side@example.com"),
+        make_customer(Business.primary_for(stranger), name="Stranger Secret"),
+    ]
+
+
+def test_full_page_with_columns_badges_and_count(client, logged_in, rows):
+    response = client.get("/customers")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in html and "HX-Request" in response.vary
+    assert 'id="customers-count">1\u20133 of 3</p>' in html
+    assert 'class="badge badge-stripe" title="cus_S1">Stripe<' in html
+    assert 'title="cus_G1">Deleted in Stripe<' in html
+    assert '<time datetime="2023-11-14T22:18:20Z">Nov 14, 2023</time>' in html
+    direct_row = html.split(f'id="customer-{rows["direct"].id}"')[1].split("</tr>")[0]
+    assert "badge" not in direct_row
+
+
+def test_htmx_request_gets_the_fragment_but_boosted_and_history_get_the_page(
+    client, logged_in, rows
+):
+    fragment = client.get("/customers?sync=synced", headers=HX).get_data(as_text=True)
+    assert "<html" not in fragment and "Sam Synced" in fragment and "Dora" not in fragment
+    for extra in ({"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}):
+        assert "<html" in client.get("/customers", headers=HX | extra).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("sync=synced", ["Sam Synced"]),
+        ("sync=not_synced", ["Dora Direct"]),
+        ("sync=deleted", ["Gus Gone"]),
+        ("q=DORA", ["Dora Direct"]),
+        ("q=example.com&sync=synced", ["Sam Synced"]),
+        ("q=us", ["Gus Gone"]),
+    ],
+)
+def test_filter_and_search(client, logged_in, rows, query, names):
+    html = client.get(f"/customers?{query}", headers=HX).get_data(as_text=True)
+    shown = [c.name for c in rows.values() if c.name in html]
+    assert shown == names
+
+
+@pytest.mark.parametrize("query", ["sync=everything", "after=nonsense", "before=1.x"])
+def test_bad_list_parameters_are_a_clear_400(client, logged_in, query):
+    response = client.get(f"/customers?{query}")
+    assert response.status_code == 400
+
+
+def test_empty_states(client, logged_in, business):
+    html = client.get("/customers").get_data(as_text=True)
+    assert "No customers yet" in html
+    make_customer(business, name="Only One")
+    html = client.get("/customers?q=zzzz&sync=synced", headers=HX).get_data(as_text=True)
+    assert "No customers match" in html and "Clear search and filter" in html
+    assert "zzzz" in html
+
+
+def test_pages_link_with_cursors(client, logged_in, business):
+    for i in range(60):
+        make_customer(business, name=f"Person {i:02d}", customer_since=1_700_000_000 + i)
+    html = client.get("/customers").get_data(as_text=True)
+    assert "Person 59" in html and "Person 09" not in html
+    next_href = html.split('id="page-next" rel="next" href="')[1].split('"')[0]
+    page_two = client.get(next_href.replace("&amp;", "&")).get_data(as_text=True)
+    assert "Person 09" in page_two and "Person 10" not in page_two
+    assert 'id="customers-count">51\u201360 of 60</p>' in page_two
+    assert 'id="page-prev"' in page_two and 'id="page-next"' not in page_two
+
+
+def test_edit_form_says_stripe_overwrites_for_synced_rows_only(client, logged_in, rows):
+    synced = client.get(f"/customers/{rows['synced'].id}/edit", headers=HX).get_data(True)
+    direct = client.get(f"/customers/{rows['direct'].id}/edit", headers=HX).get_data(True)
+    assert "next change to this customer overwrites it" in synced
+    assert "overwrites" not in direct and 'name="csrf_token"' in direct
+    assert "<html" in client.get(f"/customers/{rows['direct'].id}/edit").get_data(True)
+
+
+def test_valid_edit_saves_and_keeps_the_stripe_version(client, logged_in, rows):
+    customer = rows["synced"]
+    response = client.post(
+        f"/customers/{customer.id}",
+        data={"name": "  Samuel  ", "email": "samuel@example.com"},
+        headers=HX | {"X-CSRFToken": logged_in},
+    )
+    assert response.status_code == 200 and "Samuel" in response.get_data(as_text=True)
+    saved = Customer.get_by_id(customer.id)
+    assert (saved.name, saved.email) == ("Samuel", "samuel@example.com")
+    assert (saved.stripe_version_at, saved.stripe_version_source) == (1_700_000_300, 0)
+    assert saved.stripe_customer_id == "cus_S1"
+
+
+def test_invalid_edit_shows_inline_errors_and_saves_nothing(client, logged_in, rows):
+    customer = rows["direct"]
+    response = client.post(
+        f"/customers/{customer.id}",
+        data={"name": "", "email": "not an email"},
+        headers=HX | {"X-CSRFToken": logged_in},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'aria-invalid="true"' in html
+    assert "Enter a name." in html and "Enter an email address like" in html
+    assert Customer.get_by_id(customer.id).email == "dora@example.com"
+
+
+def test_plain_form_edit_without_javascript(client, logged_in, rows):
+    url = f"/customers/{rows['direct'].id}"
+    bad = client.post(url, data={"name": "X", "email": "bad", "csrf_token": logged_in})
+    assert bad.status_code == 400 and "<html" in bad.get_data(as_text=True)
+    good = client.post(url, data={"name": "X", "email": "x@example.com", "csrf_token": logged_in})
+    assert good.status_code == 302 and good.location.endswith("/customers")
+
+
+def test_row_fragment_for_cancel(client, logged_in, rows):
+    response = client.get(f"/customers/{rows['direct'].id}", headers=HX)
+    assert "Dora Direct" in response.get_data(as_text=True)
+    assert client.get(f"/customers/{rows['direct'].id}").status_code == 302
+
+
+@pytest.mark.parametrize("route", ["/customers/{id}", "/customers/{id}/edit"])
+def test_other_businesses_rows_are_404_on_get(client, logged_in, others, route):
+    for customer in others:
+        assert client.get(route.format(id=customer.id), headers=HX).status_code == 404
+
+
+def test_other_businesses_rows_are_404_on_post_and_unchanged(client, logged_in, others):
+    for customer in others:
+        response = client.post(
+            f"/customers/{customer.id}",
+            data={"name": "Hacked", "email": "h@example.com"},
+            headers={"X-CSRFToken": logged_in},
+        )
+        assert response.status_code == 404
+        assert Customer.get_by_id(customer.id).name != "Hacked"
+
+
+def test_other_businesses_rows_never_listed(client, logged_in, rows, others):
+    for query in ("", "?q=Secret", "?sync=not_synced", "?q=sec"):
+        html = client.get(f"/customers{query}").get_data(as_text=True)
+        assert "Side Secret" not in html and "Stranger Secret" not in html
+
+
+def test_live_poll_answers_204_until_something_changes(client, logged_in, business):
+    marker = change_marker(business.id)
+    assert client.get(f"/customers/changes?since={marker}", headers=HX).status_code == 204
+    make_customer(business)
+    response = client.get(f"/customers/changes?since={marker}", headers=HX)
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "customers-changed"
+    assert f"since={change_marker(business.id)}" in response.get_data(as_text=True)
+
+
+def test_seed_demo_data_is_not_shown_to_other_owners(client, logged_in, runner):
+    result = runner.invoke(args=["seed-demo", "--customers", "30"])
+    assert result.exit_code == 0, result.output
+    assert "No customers yet" in client.get("/customers").get_data(as_text=True)

@@ -1,0 +1,83 @@
+"""Migrations: 0001 → latest keeps data; 0007 backfills counts and search; re-runs are
+no-ops."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.customer_list import list_page, stats
+from models.db import db, init_db
+from models.migrations import applied_versions, available, migrate
+
+
+@pytest.fixture
+def database(tmp_path):
+    init_db(str(tmp_path / "migrations.sqlite3"))
+    with db.connection_context():
+        yield db
+
+
+def _insert_customers(database, business_id: int) -> None:
+    for i, (name, stripe_id, deleted) in enumerate(
+        [
+            ("Ada Lovelace", "cus_1", None),
+            ("Grace Hopper", None, None),
+            ("Alan Turing", "cus_2", "2026-01-01 00:00:00"),
+        ]
+    ):
+        database.execute_sql(
+            "INSERT INTO customer (business_id, name, email, stripe_customer_id,"
+            " customer_since, created_at, updated_at, deleted_in_stripe_at)"
+            " VALUES (?, ?, ?, ?, ?, '2026-01-01', '2026-01-01', ?)",
+            (business_id, name, f"p{i}@example.com", stripe_id, 1_700_000_000 + i, deleted),
+        )
+
+
+def _insert_owner(database) -> int:
+    database.execute_sql(
+        "INSERT INTO user (email, password_hash, created_at) VALUES ('o@example.com', 'x', '')"
+    )
+    database.execute_sql(
+        "INSERT INTO business (owner_id, name, is_primary, created_at) VALUES (1, 'B', 1, '')"
+    )
+    return 1
+
+
+def test_upgrade_from_0001_keeps_data(database):
+    migrate(database, target=1)
+    _insert_customers(database, _insert_owner(database))
+    migrate(database)
+    assert max(applied_versions(database)) == available()[-1].version
+    rows = database.execute_sql("SELECT name FROM customer ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
+
+
+def test_0007_backfills_counts_and_search_index(database):
+    migrate(database, target=6)
+    _insert_customers(database, _insert_owner(database))
+    migrate(database)
+    assert {k: v for k, v in stats(1).items() if k != "changes"} == {
+        "all": 3,
+        "synced": 1,
+        "not_synced": 1,
+        "deleted": 1,
+    }
+    assert [row.name for row in list_page(1, q="hopp").rows] == ["Grace Hopper"]
+    assert [row.name for row in list_page(1, sync="deleted").rows] == ["Alan Turing"]
+
+
+def test_rerun_is_a_no_op(database):
+    assert migrate(database)
+    schema = database.execute_sql("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    assert migrate(database) == []
+    assert database.execute_sql("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
+
+
+@pytest.mark.parametrize("sync", ["synced", "not_synced", "deleted"])
+def test_each_filter_reads_its_partial_index(database, sync):
+    from models.customer_list import _scoped
+
+    migrate(database)
+    sql, params = _scoped(1, sync).limit(50).sql()
+    plan = " ".join(r[-1] for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert f"customer_list_{sync}" in plan and "TEMP B-TREE" not in plan
