@@ -23,16 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.webhooks_run import (
+from bench.webhooks_procs import (
     Sandbox,
-    check_final_state,
     prepare_database,
-    profile_workers,
-    run_load,
     sandbox_customers,
     start_gunicorn,
     worker_rss_mb,
 )
+from bench.webhooks_profile import profile_workers
+from bench.webhooks_run import check_final_state, run_load
 from bench.webhooks_stream import build_stream, sign_stream
 
 TARGETS = {"throughput": 1500.0, "p99": 50.0}

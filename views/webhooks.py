@@ -15,7 +15,7 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from sync import webhooks
+from sync import webhook_input, webhooks
 from sync.webhook_health import health_for
 from views.auth import login_required
 from views.csrf import exempt
@@ -32,17 +32,17 @@ def init_app(app: Flask) -> None:
 @exempt
 def receive():
     """Verify, record once and apply a Stripe event. Signed, so no login or CSRF."""
-    if (request.content_length or 0) > webhooks.MAX_BODY:
+    if (request.content_length or 0) > webhook_input.MAX_BODY:
         abort(413)
-    payload = _raw_body(webhooks.MAX_BODY)
+    payload = _raw_body(webhook_input.MAX_BODY)
     try:
-        webhooks.verify(
+        webhook_input.verify(
             payload,
             request.headers.get("Stripe-Signature"),
-            webhooks.secrets_from(current_app.config),
+            webhook_input.secrets_from(current_app.config),
         )
-        event = webhooks.parse(payload)
-    except webhooks.InvalidEvent as exc:
+        event = webhook_input.parse(payload)
+    except webhook_input.InvalidEvent as exc:
         return jsonify(error=str(exc)), 400
     result = webhooks.receive(event, payload, current_app.config)
     return jsonify(outcome=result.outcome, duplicate=result.duplicate), result.status
@@ -66,7 +66,7 @@ def _raw_body(limit: int) -> bytes:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
-    limit = webhooks.MAX_BODY // 1024
+    limit = webhook_input.MAX_BODY // 1024
     return jsonify(error=f"The body is larger than {limit} KB."), 413
 
 
