@@ -1,0 +1,167 @@
+"""The Customers list in Chromium: badges, filter and search without reload, history,
+pages, inline edit, keyboard use, and isolation."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from models.business import Business
+from models.customer import Customer
+from models.demo import seed_customers
+from models.user import utcnow
+from tests.conftest import make_customer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def listed(logged_in_page, live_server, owner, business):
+    """The owner's list with a synced, a direct and a deleted row, plus a row of the
+    owner's other business that must never show."""
+    make_customer(
+        business,
+        name="Sam Synced",
+        email="sam@example.com",
+        stripe_customer_id="cus_S1",
+        customer_since=1_700_000_300,
+    )
+    make_customer(
+        business, name="Dora Direct", email="dora@example.com", customer_since=1_700_000_200
+    )
+    make_customer(
+        business,
+        name="Gus Gone",
+        email="gus@example.com",
+        stripe_customer_id="cus_G1",
+        deleted_in_stripe_at=utcnow(),
+        customer_since=1_700_000_100,
+    )
+    side = Business.get((Business.owner == owner) & ~Business.is_primary)
+    make_customer(side, name="Side Secret", email="side@example.com")
+    logged_in_page.goto(f"{live_server.url}/customers")
+    # Marks this document: it survives htmx swaps and disappears on a full load.
+    logged_in_page.evaluate("window.notReloaded = true")
+    return logged_in_page
+
+
+def _rows(page):
+    return page.locator("#customers-table tbody tr")
+
+
+def test_badges_and_isolation(listed):
+    expect(_rows(listed)).to_have_count(3)
+    synced = listed.locator("tr", has_text="Sam Synced")
+    expect(synced.locator(".badge")).to_have_text("Stripe")
+    expect(synced.locator(".badge")).to_have_attribute("title", "cus_S1")
+    expect(listed.locator("tr", has_text="Gus Gone").locator(".badge")).to_have_text(
+        "Deleted in Stripe"
+    )
+    expect(listed.locator("tr", has_text="Dora Direct").locator(".badge")).to_have_count(0)
+    expect(listed.locator("tr", has_text="Sam Synced").locator("time")).to_have_text("Nov 14, 2023")
+    expect(listed.get_by_text("Side Secret")).to_have_count(0)
+
+
+def test_filter_swaps_the_table_updates_the_url_and_back_restores(listed):
+    listed.get_by_role("link", name="Synced", exact=True).click()
+    expect(listed).to_have_url(re.compile(r"sync=synced"))
+    expect(_rows(listed)).to_have_count(1)
+    expect(_rows(listed)).to_contain_text("Sam Synced")
+    assert listed.evaluate("window.notReloaded") is True
+    listed.get_by_role("link", name="Not synced").click()
+    expect(_rows(listed)).to_have_text([re.compile("Dora Direct")])
+    listed.go_back()
+    expect(listed).to_have_url(re.compile(r"sync=synced$"))
+    expect(_rows(listed)).to_have_text([re.compile("Sam Synced")])
+    listed.reload()
+    expect(_rows(listed)).to_have_text([re.compile("Sam Synced")])
+    expect(listed.get_by_role("link", name="Synced", exact=True)).to_have_attribute(
+        "aria-current", "true"
+    )
+
+
+def test_search_is_live_combines_with_the_filter_and_is_in_the_url(listed):
+    listed.get_by_role("link", name="Deleted in Stripe").click()
+    expect(_rows(listed)).to_have_count(1)
+    listed.get_by_label("Search by name or email").fill("EXAMPLE.COM")
+    expect(listed).to_have_url(re.compile(r"q=EXAMPLE.COM"))
+    expect(listed).to_have_url(re.compile(r"sync=deleted"))
+    expect(_rows(listed)).to_have_text([re.compile("Gus Gone")])
+    listed.get_by_role("link", name="All", exact=True).click()
+    expect(_rows(listed)).to_have_count(3)
+    listed.get_by_label("Search by name or email").fill("zzz-nobody")
+    expect(listed.get_by_text("No customers match")).to_be_visible()
+    listed.get_by_role("link", name="Clear search and filter").click()
+    expect(_rows(listed)).to_have_count(3)
+    assert listed.evaluate("window.notReloaded") is True
+
+
+def test_pagination(logged_in_page, live_server, business):
+    seed_customers(business.id, 120)
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers")
+    expect(page.locator("#customers-count")).to_have_text("1\u201350 of 120")
+    page.get_by_role("link", name="Next").click()
+    expect(page.locator("#customers-count")).to_have_text("51\u2013100 of 120")
+    expect(page).to_have_url(re.compile(r"page=2"))
+    page.get_by_role("link", name="Next").click()
+    expect(page.locator("#customers-count")).to_have_text("101\u2013120 of 120")
+    expect(page.get_by_role("link", name="Next")).to_have_count(0)
+    page.get_by_role("link", name="Previous").click()
+    expect(page.locator("#customers-count")).to_have_text("51\u2013100 of 120")
+
+
+def test_inline_edit_valid_invalid_and_escape(listed):
+    row = listed.locator("tr", has_text="Sam Synced")
+    customer_id = Customer.get(Customer.name == "Sam Synced").id
+    row.get_by_role("link", name=re.compile("Edit")).click()
+    form = listed.locator(f"#customer-{customer_id} form.row-edit")
+    expect(form).to_contain_text("Stripe\u2019s next change to this customer overwrites it")
+    form.get_by_label("Email").fill("not an email")
+    form.get_by_role("button", name="Save").click()
+    expect(form.locator(".field-error")).to_have_text(
+        "Enter an email address like name@example.com."
+    )
+    assert Customer.get_by_id(customer_id).email == "sam@example.com"
+    form.get_by_label("Name").fill("Temporary")
+    form.get_by_label("Name").press("Escape")
+    expect(listed.locator(f"#customer-{customer_id}")).to_contain_text("Sam Synced")
+    expect(listed.locator("form.row-edit")).to_have_count(0)
+    listed.locator(f"#customer-{customer_id}").get_by_role("link", name=re.compile("Edit")).click()
+    form.get_by_label("Name").fill("Samuel Synced")
+    form.get_by_label("Email").fill("samuel@example.com")
+    form.get_by_role("button", name="Save").click()
+    expect(listed.locator(f"#customer-{customer_id}")).to_contain_text("samuel@example.com")
+    assert Customer.get_by_id(customer_id).name == "Samuel Synced"
+    assert listed.evaluate("window.notReloaded") is True
+
+
+def test_keyboard_alone_filters_searches_pages_and_edits(logged_in_page, live_server, business):
+    seed_customers(business.id, 60)
+    page = logged_in_page
+    page.goto(f"{live_server.url}/customers")
+    page.locator("#filter-not_synced").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"sync=not_synced"))
+    page.get_by_label("Search by name or email").focus()
+    page.keyboard.type("@")
+    expect(page).to_have_url(re.compile(r"q=%40"))
+    page.locator("#filter-all").focus()
+    page.keyboard.press("Enter")
+    # A one-character search walks the index, so its matches are not counted.
+    expect(page.locator("#customers-count")).to_have_text(re.compile(r"^1\u201350 of many"))
+    page.locator("#page-next").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#customers-count")).to_have_text(re.compile(r"^51\u201360 of many"))
+    first_edit = page.locator("td.actions a").first
+    first_edit.focus()
+    page.keyboard.press("Enter")
+    name = page.locator("form.row-edit input[name=name]")
+    expect(name).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Keyboard Person")
+    page.keyboard.press("Enter")
+    expect(page.locator("#customers-table")).to_contain_text("Keyboard Person")
+    expect(page.locator("form.row-edit")).to_have_count(0)
