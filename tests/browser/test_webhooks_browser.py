@@ -23,17 +23,20 @@ def account(sandbox_webhooks, business) -> str:
     return account
 
 
-def test_new_and_updated_customers_appear_without_reload(logged_in_page, sandbox, account):
+def test_stripe_changes_show_in_the_open_list_without_reload(logged_in_page, sandbox, account):
     page = logged_in_page
     stripe = sandbox.client()
     options = account_options(account)
     created = stripe.v1.customers.create(
         {"name": "Wren Webhook", "email": "wren@example.com"}, options
     )
-    expect(page.get_by_text("Wren Webhook")).to_be_visible()
+    expect(page.get_by_role("cell", name="Wren Webhook", exact=True)).to_be_visible()
     stripe.v1.customers.update(created.id, {"name": "Wren Updated"}, options)
-    expect(page.get_by_text("Wren Updated")).to_be_visible()
-    expect(page.get_by_text("Wren Webhook")).to_have_count(0)
+    expect(page.get_by_role("cell", name="Wren Updated", exact=True)).to_be_visible()
+    expect(page.get_by_role("cell", name="Wren Webhook", exact=True)).to_have_count(0)
+    stripe.v1.customers.delete(created.id, options=options)
+    row = page.get_by_role("row").filter(has_text="Wren Updated")
+    expect(row).to_contain_text("Deleted")
 
 
 def test_health_panel_lists_the_delivered_events(logged_in_page, live_server, sandbox, account):
