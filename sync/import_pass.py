@@ -33,6 +33,7 @@ from sync.stripe_client import stripe_second
 # Stripe's front ends and whole-second stamps cannot open a gap.
 TAIL_MARGIN = 60
 HEARTBEAT_EVERY = 5.0
+IDLE_POLL = 0.05
 
 
 @dataclass(frozen=True)
@@ -173,9 +174,12 @@ class Pass:
         try:
             while not self.stop.is_set():
                 index = plan.take()
-                if index is None:
+                if index is not None:
+                    self._fetch_slice(plan, index, pages)
+                elif plan.finished:
                     return
-                self._fetch_slice(plan, index, pages)
+                else:  # nothing to steal yet: a busy slice may become splittable
+                    self.stop.wait(IDLE_POLL)
         except Stopped:
             return
         except BaseException as error:  # handed to the writer, which re-raises it

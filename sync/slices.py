@@ -94,6 +94,12 @@ class Plan:
         with self._lock:
             return all(s.done for s in self.slices if s.tail)
 
+    @property
+    def finished(self) -> bool:
+        """Every slice fetched to its end (the writer may still be committing)."""
+        with self._lock:
+            return all(cursor.finished for cursor in self._cursors)
+
     def add_tail(self, gte: int) -> None:
         """The final pass: customers created while the import ran are not on later
         pages of a newest-first list (facts.md gotcha 8)."""
