@@ -1,0 +1,136 @@
+"""Benchmark of the Customers list at a million rows (not a test).
+
+Seeds 1,000,000 customers into the owner's primary business and 1,000,000 into another
+business (bench/.data/list_page.sqlite3, reused when present; seeding runs in a child
+process so its memory is not counted), then times full-page GETs through the Flask
+test client with a logged-in session, in process: server time only, no network.
+
+    .venv/bin/python bench/list_page.py [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DATA = Path(__file__).resolve().parent / ".data" / "list_page.sqlite3"
+ROWS = 1_000_000
+EMAIL, PASSWORD = "bench@shingleai.test", "bench-password"
+PAGE_TARGET_MS, SEARCH_TARGET_MS = 15, 30
+
+
+def seed() -> None:
+    """Create the data file: owner, primary business, other business, 2M rows."""
+    from models.business import Business
+    from models.db import db, init_db
+    from models.demo import seed_customers
+    from models.migrations import migrate
+    from models.user import User
+
+    partial = DATA.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    init_db(str(partial))
+    with db.connection_context():
+        migrate(db)
+        user = User.create_owner(EMAIL, PASSWORD, "Bench Primary")
+        other = Business.create(owner=user, name="Bench Other", is_primary=False)
+        for business_id in (Business.primary_for(user).id, other.id):
+            started = time.perf_counter()
+            seed_customers(business_id, ROWS)
+            print(f"seeded {ROWS:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    partial.rename(DATA)
+
+
+def logged_in_client(app):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302, "bench login failed"
+    return client
+
+
+def cases(app) -> list[tuple[str, str, int]]:
+    """(label, URL, target ms). Page 2,000 is reached the way the Next link reaches it
+    (with the cursor of page 1,999's last row) and, separately, as a typed URL."""
+    from models.business import Business
+    from models.customer_list import change_marker, list_page
+    from models.user import User
+
+    with app.app_context():
+        business = Business.primary_for(User.by_email(EMAIL))
+        cursor = list_page(business.id, page=1999).next_cursor
+        marker = change_marker(business.id)
+    found = [
+        (f"first page, {s}", f"/customers?sync={s}", PAGE_TARGET_MS)
+        for s in ("all", "synced", "not_synced", "deleted")
+    ]
+    found += [
+        ("page 2,000 (Next link, cursor)", f"/customers?page=2000&after={cursor}", PAGE_TARGET_MS),
+        ("page 2,000 (typed URL, OFFSET)", "/customers?page=2000", PAGE_TARGET_MS),
+        ("page 2,000 synced (typed URL)", "/customers?sync=synced&page=2000", PAGE_TARGET_MS),
+        ("search 'ovel' (frequent)", "/customers?q=ovel", SEARCH_TARGET_MS),
+        ("search 'ada lov' (name)", "/customers?q=ada+lov", SEARCH_TARGET_MS),
+        ("search 'ada.lovelace12' (rare)", "/customers?q=ada.lovelace12", SEARCH_TARGET_MS),
+        ("search 'ovel' + synced", "/customers?q=ovel&sync=synced", SEARCH_TARGET_MS),
+        ("search 'ada lov' + not synced", "/customers?q=ada+lov&sync=not_synced", SEARCH_TARGET_MS),
+        ("live poll, nothing changed", f"/customers/changes?since={marker}", PAGE_TARGET_MS),
+    ]
+    return found
+
+
+def measure(client, url: str, n: int) -> list[float]:
+    timings = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code in (200, 204), (url, response.status_code)
+    return sorted(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seed-only", action="store_true")
+    args = parser.parse_args()
+    if args.seed_only:
+        seed()
+        return
+    if not DATA.exists():
+        DATA.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, __file__, "--seed-only"], check=True)
+
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": str(DATA), "SECRET_KEY": "bench-" * 8})
+    client = logged_in_client(app)
+    print(f"{'case':34} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target p95")
+    for label, url, target in cases(app):
+        measure(client, url, 5)  # warm the page cache and the template
+        t = measure(client, url, args.requests)
+        p95 = t[int(len(t) * 0.95) - 1]
+        p99 = t[int(len(t) * 0.99) - 1]
+        verdict = "ok" if p95 <= target else "MISSED"
+        print(
+            f"{label:34} {statistics.median(t):8.2f} {p95:8.2f} {p99:8.2f}  "
+            f"<= {target} ms {verdict}",
+            flush=True,
+        )
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the serving process: {rss_mb:.0f} MB ({args.requests} requests a case)")
+
+
+if __name__ == "__main__":
+    main()
