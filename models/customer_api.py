@@ -88,7 +88,7 @@ def _decode_cursor(cursor: str) -> tuple[int, int]:
 
 
 def parse_limit(value: str | int | None) -> int:
-    if value is None or value == "":
+    if value is None:
         return LIMIT_DEFAULT
     try:
         limit = int(value)

@@ -122,6 +122,7 @@ def test_default_limit_is_50(api, business):
         ("limit=0", "limit"),
         ("limit=101", "limit"),
         ("limit=ten", "limit"),
+        ("limit=", "limit"),
         ("cursor=not-a-cursor", "cursor"),
         ("cursor=WzEsMl0x", "cursor"),
     ],

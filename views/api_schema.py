@@ -22,10 +22,12 @@ _ERRORS = {
     415: "The body is not sent as `application/json`.",
     422: "A name or email that is not acceptable; `field` says which.",
 }
-# Names and emails are trimmed before they are checked, hence the patterns. Python's
-# str.strip() also strips \x1c-\x1f and \x85, which regex engines may not count as \s.
-_NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
-_EMAIL_PART = r"[^@\s\x1c-\x1f\x85]+"
+# Names and emails are trimmed (str.strip) before they are checked, hence the
+# patterns. They spell out Python's whitespace rather than use \s, whose meaning
+# differs between regex engines (ECMA's includes U+FEFF, Python's \x1c-\x1f).
+_WS = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_NOT_BLANK = rf"[^{_WS}]"
+_EMAIL_PART = rf"[^@{_WS}]+"
 _NAME = {
     "type": "string",
     "pattern": _NOT_BLANK,
@@ -33,7 +35,7 @@ _NAME = {
 }
 _EMAIL = {
     "type": "string",
-    "pattern": rf"^\s*{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}\s*$",
+    "pattern": rf"^[{_WS}]*{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}[{_WS}]*$",
     "description": f"Like name@example.com, at most {EMAIL_MAX} characters once trimmed; "
     "unique within the business, ignoring case.",
 }
