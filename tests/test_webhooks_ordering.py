@@ -9,7 +9,7 @@ import time
 import pytest
 
 from models import Customer, StripeAccount
-from models.webhook_event import WebhookEvent
+from models.webhook_event import FINAL, WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from sync.stripe_client import account_options
 from tests.webhooks_support import deliver, make_event, webhook_app
@@ -139,3 +139,28 @@ def test_revoked_access_during_a_tie_disconnects_the_link(client, sandbox, accou
     assert link.status == "disconnected"
     assert "Stripe refused access" in link.disconnect_reason
     assert "disconnected" in WebhookEvent.get(WebhookEvent.event_id == second["id"]).error
+
+
+def test_duplicated_and_reordered_deliveries_end_in_stripes_state(sandbox, account, live_server):
+    """The sandbox itself delivers: duplicates, shuffled order, same-second changes."""
+    sandbox.add_webhook_endpoint(f"{live_server.url}/webhooks/stripe", "whsec_current")
+    sandbox.configure(webhook_duplicate_rate=0.5, webhook_reorder=True, seed=11)
+    try:
+        client, options = sandbox.client(), account_options(account)
+        ids = [client.v1.customers.create({"name": f"N{i}"}, options).id for i in range(8)]
+        for round_ in range(2):
+            for i, cid in enumerate(ids):
+                client.v1.customers.update(cid, {"name": f"N{i} r{round_}"}, options)
+        for cid in ids[:3]:
+            client.v1.customers.delete(cid, options=options)
+        sandbox.wait_for_deliveries_idle(timeout=30)
+        delivered = [d["event"] for d in sandbox.deliveries() if d["outcome"] == "delivered"]
+        assert len(delivered) > len(set(delivered)), "the sandbox sent no duplicates"
+    finally:
+        sandbox.configure(webhook_duplicate_rate=0.0, webhook_reorder=False)
+    rows = {c.stripe_customer_id: c for c in Customer.select()}
+    assert set(rows) == set(ids)
+    for i, cid in enumerate(ids):
+        assert rows[cid].name == f"N{i} r1"
+        assert (rows[cid].deleted_in_stripe_at is not None) is (cid in ids[:3])
+    assert WebhookEvent.select().where(WebhookEvent.outcome.not_in(FINAL)).count() == 0
