@@ -19,7 +19,7 @@ from peewee import IntegrityError
 
 from models.customer import Customer
 from models.db import db
-from models.import_run import FAILED, INTERRUPTED, QUEUED, SUCCEEDED, ImportRun
+from models.import_run import ACTIVE, FAILED, INTERRUPTED, QUEUED, SUCCEEDED, ImportRun
 from models.stripe_account import StripeAccount
 from models.user import utcnow
 from sync.import_pass import Pass
@@ -118,6 +118,10 @@ def resume_interrupted(config: Mapping) -> list[ImportRun]:
             resumed.append(run)
     for run in ImportRun.select().where(ImportRun.retry_at.is_null(False)):
         _schedule_retry(run, config)
+    if ImportRun.select().where(ImportRun.status.in_(ACTIVE)).exists():
+        # A run whose process was killed moments ago still looks alive (a gunicorn
+        # worker restart): look again once its heartbeat would have gone stale.
+        _later(setting(config, "IMPORT_STALE_AFTER") + 1, lambda: resume_interrupted(config))
     return resumed
 
 
@@ -227,25 +231,34 @@ def _fail_and_retry(run: ImportRun, message: str, config: Mapping) -> None:
 
 
 def _schedule_retry(run: ImportRun, config: Mapping) -> None:
-    database, config, run_id = db.database, dict(config), run.id
-    delay = max(0.0, (run.retry_at - utcnow()).total_seconds())
+    config, run_id = dict(config), run.id
 
     def fire() -> None:
-        if db.database != database:
+        run = ImportRun.get_or_none(ImportRun.id == run_id)
+        if run is None or run.retry_at is None:
             return
-        with _connection():
-            run = ImportRun.get_or_none(ImportRun.id == run_id)
-            if run is None or run.retry_at is None:
-                return
-            try:
-                claimed = run.claim(from_status=FAILED)
-            except IntegrityError:
-                return
-            if claimed:
-                ImportRun.update(attempts=ImportRun.attempts + 1).where(
-                    ImportRun.id == run_id
-                ).execute()
-                execute(run.refresh(), config)
+        try:
+            claimed = run.claim(from_status=FAILED)
+        except IntegrityError:
+            return
+        if claimed:
+            ImportRun.update(attempts=ImportRun.attempts + 1).where(
+                ImportRun.id == run_id
+            ).execute()
+            execute(run.refresh(), config)
+
+    _later(max(0.0, (run.retry_at - utcnow()).total_seconds()), fire)
+
+
+def _later(delay: float, job: Callable[[], object]) -> None:
+    """Run ``job`` after ``delay`` seconds on its own thread and connection, unless the
+    database was re-pointed meanwhile (tests: then it is not ours any more)."""
+    database = db.database
+
+    def fire() -> None:
+        if db.database == database:
+            with _connection():
+                job()
 
     timer = threading.Timer(delay, fire)
     timer.daemon = True
