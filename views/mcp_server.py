@@ -14,8 +14,6 @@ from typing import Literal
 
 import click
 from flask.cli import with_appcontext
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 
 from models import customer_api
 from models.api_errors import ApiError
@@ -31,6 +29,8 @@ SyncFilter = Literal["all", "synced", "not_synced", "deleted"]
 def _as_token(secret: str) -> Iterator[ApiToken]:
     """A database connection for this tool call (tools run in worker threads) and
     the live token; API errors become MCP tool errors with the same message."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
     try:
         with db.connection_context():
             yield ApiToken.authenticate(secret)
@@ -38,8 +38,13 @@ def _as_token(secret: str) -> Iterator[ApiToken]:
         raise ToolError(error.message) from error
 
 
-def build_server(secret: str) -> MCPServer:
-    """The MCP server acting with the token ``secret``."""
+def build_server(secret: str):
+    """The MCP server (an ``mcp.server.mcpserver.MCPServer``) acting with the token
+    ``secret``."""
+    # The SDK takes seconds to import: only the `flask mcp` process pays for it.
+    from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
+
     server = MCPServer(
         name="shingleai-customers",
         instructions="Customers of one ShingleAI business. Customers you create are "
