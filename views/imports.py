@@ -34,11 +34,13 @@ def status_of(run: ImportRun | None) -> dict | None:
     state = run.status
     if run.is_active and run.is_stale(stale_after):
         state = "interrupted"
-    link = StripeAccount.for_business(run.business_id)
+    polling = state in ("queued", "running")
+    # Only a stopped run needs the link (Retry, or Reconnect): one query while polling.
+    link = None if polling else StripeAccount.for_business(run.business_id)
     return {
         "run": run,
         "state": state,
-        "polling": state in ("queued", "running"),
+        "polling": polling,
         "connected": link is not None and link.is_connected,
     }
 
