@@ -11,6 +11,7 @@ test client with a logged-in session, in process: server time only, no network.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import statistics
@@ -130,6 +131,8 @@ def main() -> None:
         )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of the serving process: {rss_mb:.0f} MB ({args.requests} requests a case)")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine load average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -8,36 +8,16 @@ import pytest
 from models.business import Business
 from models.customer import Customer
 from models.customer_list import change_marker
-from models.user import User, utcnow
+from models.user import User
 from tests.conftest import make_customer
+from tests.customer_states import one_of_each_state
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
 def rows(business):
-    return {
-        "synced": make_customer(
-            business,
-            name="Sam Synced",
-            email="sam@example.com",
-            stripe_customer_id="cus_S1",
-            customer_since=1_700_000_300,
-            stripe_version_at=1_700_000_300,
-            stripe_version_source=0,
-        ),
-        "direct": make_customer(
-            business, name="Dora Direct", email="dora@example.com", customer_since=1_700_000_200
-        ),
-        "deleted": make_customer(
-            business,
-            name="Gus Gone",
-            email="gus@example.com",
-            stripe_customer_id="cus_G1",
-            deleted_in_stripe_at=utcnow(),
-            customer_since=1_700_000_100,
-        ),
-    }
+    return one_of_each_state(business)
 
 
 @pytest.fixture

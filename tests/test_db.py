@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from models.db import database_path, db
 
 
@@ -24,9 +26,5 @@ def test_closing_a_request_connection_does_not_checkpoint_the_wal(app, client):
 
 def test_database_url_must_be_sqlite():
     assert database_path("sqlite:////tmp/x.db") == "/tmp/x.db"
-    try:
+    with pytest.raises(ValueError, match="sqlite:///"):
         database_path("postgres://host/db")
-    except ValueError as error:
-        assert "sqlite:///" in str(error)
-    else:
-        raise AssertionError("a non-SQLite URL was accepted")

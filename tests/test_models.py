@@ -18,6 +18,7 @@ from models.customer_list import (
 from models.demo import seed_customers
 from models.user import utcnow
 from tests.conftest import make_customer
+from tests.customer_states import one_of_each_state
 
 
 @pytest.mark.parametrize(
@@ -45,19 +46,11 @@ def test_sync_condition_rejects_unknown_filter():
 
 @pytest.fixture
 def mixed(business):
-    """One customer of each sync state, a second apart, newest last."""
+    states = one_of_each_state(business)
     return {
-        "not_synced": make_customer(business, name="Direct", customer_since=1_700_000_001),
-        "synced": make_customer(
-            business, name="Synced", stripe_customer_id="cus_A", customer_since=1_700_000_002
-        ),
-        "deleted": make_customer(
-            business,
-            name="Gone",
-            stripe_customer_id="cus_B",
-            deleted_in_stripe_at=utcnow(),
-            customer_since=1_700_000_003,
-        ),
+        "not_synced": states["direct"],
+        "synced": states["synced"],
+        "deleted": states["deleted"],
     }
 
 
@@ -133,9 +126,9 @@ def test_search_with_quotes_and_wildcards_is_literal(business):
 
 
 def test_search_combines_with_filter(business, mixed):
-    result = list_page(business.id, q="ync", sync="synced")
-    assert [row.name for row in result.rows] == ["Synced"]
-    assert list_page(business.id, q="ync", sync="deleted").rows == []
+    result = list_page(business.id, q="sam", sync="synced")
+    assert [row.name for row in result.rows] == ["Sam Synced"]
+    assert list_page(business.id, q="sam", sync="deleted").rows == []
 
 
 def test_pages_by_cursor_and_by_offset_agree(business):

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from models.business import Business
 from models.customer import Customer
 from models.demo import seed_customers
-from models.user import utcnow
 from tests.conftest import make_customer
+from tests.customer_states import one_of_each_state
 
 pytestmark = pytest.mark.browser
 
@@ -21,24 +21,7 @@ pytestmark = pytest.mark.browser
 def listed(logged_in_page, live_server, owner, business):
     """The owner's list with a synced, a direct and a deleted row, plus a row of the
     owner's other business that must never show."""
-    make_customer(
-        business,
-        name="Sam Synced",
-        email="sam@example.com",
-        stripe_customer_id="cus_S1",
-        customer_since=1_700_000_300,
-    )
-    make_customer(
-        business, name="Dora Direct", email="dora@example.com", customer_since=1_700_000_200
-    )
-    make_customer(
-        business,
-        name="Gus Gone",
-        email="gus@example.com",
-        stripe_customer_id="cus_G1",
-        deleted_in_stripe_at=utcnow(),
-        customer_since=1_700_000_100,
-    )
+    one_of_each_state(business)
     side = Business.get((Business.owner == owner) & ~Business.is_primary)
     make_customer(side, name="Side Secret", email="side@example.com")
     logged_in_page.goto(f"{live_server.url}/customers")
