@@ -30,6 +30,14 @@ def listed(logged_in_page, live_server, owner, business):
     return logged_in_page
 
 
+def _settled(page) -> None:
+    """Wait until htmx has finished swapping and wiring new content: a key pressed
+    within those few milliseconds would reach a link htmx does not handle yet."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def _rows(page):
     return page.locator("#customers-table tbody tr")
 
@@ -138,6 +146,7 @@ def test_keyboard_alone_filters_searches_pages_and_edits(logged_in_page, live_se
     page.locator("#page-next").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#customers-count")).to_have_text(re.compile(r"^51\u201360 of many"))
+    _settled(page)
     first_edit = page.locator("td.actions a").first
     first_edit.focus()
     page.keyboard.press("Enter")
