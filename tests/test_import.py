@@ -44,15 +44,16 @@ def test_customers_without_name_or_email(app, sandbox, business):
     }
 
 
-def test_rate_limits_and_server_errors_are_ridden_out(app, sandbox, business):
+def test_rate_limits_server_errors_and_cut_connections_are_ridden_out(app, sandbox, business):
     account = sandbox.create_account(customers=2500)
-    # We think the limit is 200/s; Stripe (the sandbox) allows 20/s and fails 20% of
-    # requests with a 500: only backing off and slowing down gets everything in.
-    sandbox.configure(rate_limit=20, error_rate=0.2, seed=7)
+    # We think the limit is 200/s; Stripe (the sandbox) allows 20/s, fails 20% of
+    # requests with a 500 and cuts 10% of connections: only backing off and slowing
+    # down gets everything in.
+    sandbox.configure(rate_limit=20, error_rate=0.2, drop_rate=0.1, seed=7)
     app.config.update(STRIPE_RATE_LIMIT=200, IMPORT_REQUEST_ATTEMPTS=30)
     link(business, account)
     run = importer.run_in_foreground(business.id, app.config)
-    sandbox.configure(rate_limit=None, error_rate=0.0)
+    sandbox.configure(rate_limit=None, error_rate=0.0, drop_rate=0.0)
     assert run.status == "succeeded", run.last_error
     assert_mirrors(sandbox, account, business)
 
