@@ -145,3 +145,10 @@ def test_cli_reports_a_failed_import(runner, business):
     result = runner.invoke(args=["import-customers", "--business-id", str(business.id)])
     assert result.exit_code == 1
     assert "Stripe is not connected" in result.output
+
+
+def test_the_stripe_page_shows_the_same_status(client, logged_in, business, sandbox):
+    link(business, sandbox.create_account())
+    ImportRun.create(business=business, status="running", seen=42)
+    page = client.get("/stripe").get_data(as_text=True)
+    assert "42 customers so far" in _section(page)
