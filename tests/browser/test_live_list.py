@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from models.customer import Customer
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
+from tests.browser.htmx_wait import settled
 from tests.conftest import make_customer
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,8 @@ def test_open_edit_is_not_lost_and_the_change_lands_after_it_closes(live, live_s
     dana = Customer.get(Customer.name == "Direct Dana")
     live.locator(f"#edit-{dana.id}").click()
     name = live.locator("form.row-edit input[name=name]")
+    expect(name).to_be_focused()
+    settled(live)
     name.fill("Half typed")
     # The poll reports the change while the form is open; the page holds the refresh.
     with live.expect_response(lambda r: "/customers/changes" in r.url and r.status == 200):
