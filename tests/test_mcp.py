@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -52,7 +53,10 @@ def run_session(env: dict[str, str], script, *args: str):
                 await session.initialize()
                 return await script(session)
 
-    return anyio.run(main)
+    # Its own thread: after a browser test, Playwright's sync API keeps an asyncio loop
+    # running in this worker's main thread, and anyio.run refuses to nest in it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, main).result()
 
 
 def start_and_wait(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
