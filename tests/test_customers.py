@@ -143,6 +143,7 @@ def test_plain_form_edit_without_javascript(client, logged_in, rows):
 def test_row_fragment_for_cancel(client, logged_in, rows):
     response = client.get(f"/customers/{rows['direct'].id}", headers=HX)
     assert "Dora Direct" in response.get_data(as_text=True)
+    assert "HX-Request" in response.vary
     assert client.get(f"/customers/{rows['direct'].id}").status_code == 302
 
 

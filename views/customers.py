@@ -84,14 +84,23 @@ def _own_customer(customer_id: int) -> Customer:
     return customer
 
 
+def _row_or_list(customer: Customer):
+    """The row alone for htmx (focus back on its Edit link); a plain request, which
+    has no row to replace, goes to the list."""
+    if wants_fragment():
+        body = render_template("customers/_row.html", customer=customer, focus_edit=True)
+        response = make_response(body)
+    else:
+        response = redirect(url_for("customers.index"))
+    response.vary.add("HX-Request")
+    return response
+
+
 @bp.get("/customers/<int:customer_id>")
 @login_required
 def row(customer_id: int):
-    """One row, as the inline edit's Cancel puts it back."""
-    customer = _own_customer(customer_id)
-    if not wants_fragment():
-        return redirect(url_for("customers.index"))
-    return render_template("customers/_row.html", customer=customer, focus_edit=True)
+    """One row, as the inline edit's Cancel and Escape put it back."""
+    return _row_or_list(_own_customer(customer_id))
 
 
 @bp.get("/customers/<int:customer_id>/edit")
@@ -130,10 +139,7 @@ def update(customer_id: int):
     Customer.update(**values, updated_at=utcnow()).where(
         (Customer.id == customer.id) & (Customer.business == g.business.id)
     ).execute()
-    if not wants_fragment():
-        return redirect(url_for("customers.index"))
-    customer = _own_customer(customer_id)
-    return render_template("customers/_row.html", customer=customer, focus_edit=True)
+    return _row_or_list(_own_customer(customer_id))
 
 
 @bp.cli.command("seed-demo")
