@@ -48,17 +48,20 @@ def test_library_retries_recover_from_5xx(sandbox, account):
 
 def test_latency_only_on_list_requests(sandbox, client, account):
     customer = client.v1.customers.create({"name": "Slow"}, {"stripe_account": account})
-    sandbox.configure(list_latency_ms=250)
+    # A latency far above any scheduling noise, so only a delayed retrieve can reach it.
+    sandbox.configure(list_latency_ms=10_000)
     started = time.monotonic()
     client.v1.customers.retrieve(customer.id, options={"stripe_account": account})
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < 5
+    sandbox.configure(list_latency_ms=250)
     started = time.monotonic()
     client.v1.customers.list({}, {"stripe_account": account})
     assert time.monotonic() - started >= 0.25
 
 
 def test_latency_does_not_block_other_requests(sandbox, client, account):
-    sandbox.configure(latency_ms=400)
+    # Served one after another, four 2 s delays would take 8 s.
+    sandbox.configure(latency_ms=2000)
     threads = [
         threading.Thread(target=client.v1.customers.list, args=({}, {"stripe_account": account}))
         for _ in range(4)
@@ -68,7 +71,7 @@ def test_latency_does_not_block_other_requests(sandbox, client, account):
         thread.start()
     for thread in threads:
         thread.join()
-    assert 0.4 <= time.monotonic() - started < 1.2
+    assert 2 <= time.monotonic() - started < 6
 
 
 def test_rate_limit_allows_exactly_the_budget(sandbox, client, account):
@@ -134,13 +137,17 @@ def test_faults_can_be_set_at_start():
         assert set(_outcomes(server.client(), account, 5)) == {"APIError"}
 
 
-def test_seed_of_100k_takes_seconds(sandbox, client):
-    started = time.monotonic()
+def test_seed_of_100k_spreads_created_dates(sandbox, client):
+    """The seed's speed is measured by bench/sandbox_list.py, not asserted here."""
     account = sandbox.create_account(customers=100_000)
-    assert time.monotonic() - started < 15  # generous: the machine is shared
     page = client.v1.customers.list({"limit": 100}, {"stripe_account": account})
     assert len(page.data) == 100 and page.has_more
     assert sum(c.email is None for c in page.data) < 30  # most have an email
+    year_before = page.data[0].created - 365 * 86400
+    older = client.v1.customers.list(
+        {"limit": 1, "created": {"lt": year_before}}, {"stripe_account": account}
+    )
+    assert older.data, "created dates should spread over years"
 
 
 def test_unknown_setting_is_refused(sandbox):
