@@ -261,3 +261,21 @@ def test_an_api_token_secret_shows_only_on_the_answer_that_created_it(
     for path, text in _every_page(app, client, world["own"].ids, secret).items():
         assert secret not in text, path
     assert secret not in _logged(caplog)
+
+
+def test_an_unknown_email_costs_the_same_password_hash_as_a_wrong_password(
+    client, auth, owner, monkeypatch
+):
+    """Otherwise the login's answer time tells which emails have an account."""
+    import hashlib
+
+    real, calls = hashlib.scrypt, []
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def hashes_for(email: str) -> int:
+        calls.clear()
+        assert auth.login(email=email, password="not the password").status_code == 400
+        return len(calls)
+
+    hashes_for("nobody@example.com")  # a decoy hash made once may be made here
+    assert hashes_for("nobody@example.com") == hashes_for("owner@example.com") == 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from urllib.parse import urlsplit
 
 import click
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.business import Business
 from models.user import User
@@ -49,6 +51,20 @@ def _safe_next(target: str | None) -> str:
     return url_for("customers.index")
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    """An unknown email pays for one password hash too, so the answer's timing does
+    not tell which emails have an account."""
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        return False
+    return user.check_password(password)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the login form; on success start a fresh session (no fixation)."""
@@ -60,7 +76,7 @@ def login():
         user = User.by_email(email) if email else None
         if not email or not password:
             error = "Enter your email and password."
-        elif user is None or not user.check_password(password):
+        elif not _password_matches(user, password):
             error = "That email and password do not match an account."
         else:
             session.clear()
