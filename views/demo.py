@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Blueprint, current_app
+from werkzeug.serving import run_simple
 
 bp = Blueprint("demo", __name__, cli_group=None)
 
@@ -51,7 +52,7 @@ def _start_sandbox(app_url: str) -> subprocess.Popen:
     ]
     process = subprocess.Popen(command)
     _wait_for_port(sandbox.hostname or "127.0.0.1", sandbox.port or 12111, process)
-    click.echo(f"Stripe sandbox on {config['STRIPE_SANDBOX_URL']} (state in {state})")
+    click.echo(f"Sandbox state is kept in {state}")
     return process
 
 
@@ -70,7 +71,9 @@ def demo(ctx: click.Context, host: str, port: int, customers: int) -> None:
     )
     try:
         click.echo(f"ShingleAI Customers on http://{host}:{port}")
-        current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+        # app.run() refuses to serve from inside a ``flask`` command; run_simple is what
+        # it would call.
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         if sandbox is not None:
             sandbox.terminate()
