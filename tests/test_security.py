@@ -279,3 +279,12 @@ def test_an_unknown_email_costs_the_same_password_hash_as_a_wrong_password(
 
     hashes_for("nobody@example.com")  # a decoy hash made once may be made here
     assert hashes_for("nobody@example.com") == hashes_for("owner@example.com") == 1
+
+
+@pytest.mark.parametrize("rule", _params(lambda r: "GET" in r.methods and r.endpoint != "static"))
+def test_no_page_can_be_framed_by_another_site(app, client, logged_in, world, rule):
+    """A framed page would let another site trick a click on Disconnect or Revoke,
+    which the CSRF token cannot stop."""
+    response = client.get(_path(app, rule, world["own"].ids))
+    assert response.headers.get("X-Frame-Options") == "DENY"
+    assert "frame-ancestors 'none'" in response.headers.get("Content-Security-Policy", "")
