@@ -13,6 +13,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from models.db import db, init_db
 from models.migrations import migrate
+from sync.importer import DEFAULTS as IMPORT_DEFAULTS
+from sync.pacing import TokenBucket
 from views.rendering import htmx
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -32,9 +34,13 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",  # Strict would drop the session on the OAuth callback
     "SESSION_COOKIE_SECURE": False,  # also set per request when served over HTTPS
+    "STRIPE_RATE_LIMIT": "",  # requests/s; empty: Stripe's limit for the key (100 live, 25 test)
+    "IMPORT_REQUEST_ATTEMPTS": TokenBucket.attempts,
+    "IMPORT_BACKOFF": TokenBucket.backoff,  # seconds before the first retry; doubles
+    **IMPORT_DEFAULTS,
 }
 
-_BOOLEANS = {"DEMO", "SESSION_COOKIE_SECURE"}
+_BOOLEANS = {"DEMO", "SESSION_COOKIE_SECURE", "IMPORT_RESUME_ON_START"}
 
 
 def _from_environment() -> dict:
