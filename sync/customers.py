@@ -127,7 +127,7 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
             newly_deleted = change.deleted and not current.deleted
             if newly_deleted:
                 # Rule 1: a deletion always lands, whatever its stamp.
-                values = {**values, "deleted_in_stripe_at": _deleted_at(change)}
+                values = {**values, "deleted_in_stripe_at": _deleted_at(change), "updated_at": now}
             elif decision is Decision.TIE:
                 result.ties.append(stripe_id)
                 continue

@@ -104,3 +104,14 @@ def test_one_batch_may_hold_the_same_customer_twice(business):
 
 def test_nothing_to_apply(business):
     assert apply_changes(business.id, []).created == 0
+
+
+def test_a_deletion_stub_marks_the_row_and_its_update_time(business):
+    apply_changes(business.id, [event(stripe_customer(name="A"), 600)])
+    before = row(business).updated_at
+    stub = {"id": "cus_1", "object": "customer", "deleted": True}
+    result = apply_changes(business.id, [Change(stub, Version(700, Source.FETCH), deleted=True)])
+    assert result.deleted == 1
+    assert row(business).name == "A"
+    assert row(business).deleted_in_stripe_at is not None
+    assert row(business).updated_at >= before
