@@ -110,12 +110,14 @@ def fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def _fts_ids(q: str) -> list[int] | None:
-    """Ids of every row (all businesses) whose name or email contains ``q``, or None
-    when there are more than ``EXACT_LIMIT``."""
+def _fts_ids(business_id: int, q: str) -> list[int] | None:
+    """Ids of the business's rows whose name or email contains ``q``, or None when
+    there are more than ``EXACT_LIMIT``. Scoped here, not after the limit: otherwise
+    whether a search says "many" would reveal other businesses' customers."""
     cursor = db.execute_sql(
-        "SELECT rowid FROM customer_fts WHERE customer_fts MATCH ? LIMIT ?",
-        (fts_phrase(q), EXACT_LIMIT + 1),
+        "SELECT f.rowid FROM customer_fts AS f JOIN customer AS c ON c.id = f.rowid"
+        " WHERE customer_fts MATCH ? AND c.business_id = ? LIMIT ?",
+        (fts_phrase(q), business_id, EXACT_LIMIT + 1),
     )
     ids = [row[0] for row in cursor]
     return ids if len(ids) <= EXACT_LIMIT else None
@@ -154,7 +156,7 @@ def list_page(
     """One page of the business's customers in list order, filtered and searched."""
     page = max(page, 1)
     query = _scoped(business_id, sync)
-    ids = _fts_ids(q) if len(q) >= MIN_FTS_QUERY else None
+    ids = _fts_ids(business_id, q) if len(q) >= MIN_FTS_QUERY else None
     if q and ids is not None:
         # NOT INDEXED keeps SQLite on rowid lookups of the few ids, rather than a walk
         # of a business-wide index.

@@ -7,7 +7,8 @@ import pytest
 
 from models.business import Business
 from models.customer import Customer
-from models.customer_list import change_marker
+from models.customer_list import EXACT_LIMIT, change_marker
+from models.db import db
 from models.user import User
 from tests.conftest import make_customer
 from tests.customer_states import one_of_each_state
@@ -184,3 +185,22 @@ def test_seed_demo_data_is_not_shown_to_other_owners(client, logged_in, runner):
     result = runner.invoke(args=["seed-demo", "--customers", "30"])
     assert result.exit_code == 0, result.output
     assert "No customers yet" in client.get("/customers").get_data(as_text=True)
+
+
+def _add_probes(business: Business, emails: list[str]) -> None:
+    rows = [
+        {"business": business.id, "name": "Probe", "email": e, "customer_since": 1_700_000_000}
+        for e in emails
+    ]
+    with db.atomic():
+        for start in range(0, len(rows), 500):
+            Customer.insert_many(rows[start : start + 500]).execute()
+
+
+def test_search_counts_do_not_depend_on_other_businesses_rows(client, logged_in, business):
+    _add_probes(business, [f"probe-target+{i}@attacker.example" for i in range(EXACT_LIMIT)])
+    rival = User.create_owner("rival@example.com", "rival password", "Rival Roofing")
+    _add_probes(Business.primary_for(rival), ["probe-target@rival.example"])
+    page = client.get("/customers", query_string={"q": "probe-target"}).get_data(as_text=True)
+    assert f"{EXACT_LIMIT:,}" in page
+    assert "too many to count" not in page
