@@ -115,7 +115,9 @@ def _fts_ids(business_id: int, q: str) -> list[int] | None:
     there are more than ``EXACT_LIMIT``. Scoped here, not after the limit: otherwise
     whether a search says "many" would reveal other businesses' customers."""
     cursor = db.execute_sql(
-        "SELECT f.rowid FROM customer_fts AS f JOIN customer AS c ON c.id = f.rowid"
+        # CROSS JOIN keeps the full-text match as the outer loop (SQLite's planner would
+        # otherwise walk the business's million rows and match each one).
+        "SELECT f.rowid FROM customer_fts AS f CROSS JOIN customer AS c ON c.id = f.rowid"
         " WHERE customer_fts MATCH ? AND c.business_id = ? LIMIT ?",
         (fts_phrase(q), business_id, EXACT_LIMIT + 1),
     )
