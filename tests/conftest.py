@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -80,6 +81,20 @@ def logged_in(client, auth, owner):
     """A client whose owner is logged in; returns the CSRF token for POSTs."""
     auth.login()
     return auth.csrf_token()
+
+
+def wait_until(condition, timeout: float = 20, message: str = "condition"):
+    """Poll ``condition`` until it returns something truthy and return that; fail the
+    test after ``timeout`` seconds. The short pause is the poll interval, not a wait
+    for an event."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} still not met after {timeout} s")
+        time.sleep(0.02)
 
 
 def make_customer(business, **fields) -> Customer:

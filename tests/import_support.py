@@ -4,7 +4,6 @@ linked to a sandbox account, and the comparison of imported rows with Stripe's l
 from __future__ import annotations
 
 import calendar
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from app import create_app
 from models import Business, Customer, StripeAccount
 from models.import_run import ImportRun
 from stripe_sandbox.testing import SandboxServer
+from tests.conftest import wait_until
 
 TERMINAL = ("succeeded", "failed", "interrupted")
 FAST = {
@@ -45,18 +45,6 @@ def app(tmp_path, sandbox):
 def link(business: Business, account: str) -> StripeAccount:
     """Link the business as a finished Connect flow would."""
     return StripeAccount.create(business=business, account_id=account)
-
-
-def wait_until(found, *, timeout: float = 30):
-    """Poll ``found()`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = found()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {timeout} s")
-        time.sleep(0.02)
 
 
 def wait_for_run(run_id: int, *, statuses=TERMINAL, timeout: float = 30) -> ImportRun:

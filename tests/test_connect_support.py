@@ -3,7 +3,6 @@ SandboxServer, and the OAuth round trip as the owner's browser would make it."""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,6 +11,7 @@ from app import create_app
 from models.import_run import ACTIVE, ImportRun
 from models.stripe_account import StripeAccount
 from stripe_sandbox.testing import SandboxServer
+from tests.conftest import wait_until
 
 
 @pytest.fixture(name="sandbox")
@@ -42,15 +42,6 @@ def connect_app_fixture(tmp_path, sandbox):
     yield app
     # Background imports must end before the sandbox and the database go away.
     wait_until(imports_idle, timeout=60)
-
-
-def wait_until(condition, timeout: float = 20):
-    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition still false after {timeout}s")
-        time.sleep(0.02)  # poll interval, not a wait for an event
 
 
 def start(client, csrf: str) -> dict[str, str]:

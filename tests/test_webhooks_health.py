@@ -4,7 +4,6 @@ retry repairs."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from models.db import PRAGMAS, database_path, db
 from models.migrations import migrate
 from models.user import utcnow
 from models.webhook_event import WebhookEvent
+from tests.conftest import wait_until
 from tests.webhooks_support import ACCOUNT, deliver, make_event, stripe_customer, webhook_app
 
 
@@ -123,11 +123,11 @@ def test_locked_database_answers_503_and_stripes_retry_applies(app, client, link
         holder.close()
     assert (response.status_code, response.json["outcome"]) == (503, "failed")
     # The failure is recorded once the lock is released, by a background writer.
-    deadline = time.monotonic() + 10
-    while WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"]) is None:
-        assert time.monotonic() < deadline, "the failure was never recorded"
-        time.sleep(0.02)
-    failed = WebhookEvent.get(WebhookEvent.event_id == event["id"])
+    failed = wait_until(
+        lambda: WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"]),
+        timeout=10,
+        message="the failure being recorded",
+    )
     assert failed.outcome == "failed" and "database is locked" in failed.error
     retried = deliver(client, event)
     assert (retried.status_code, retried.json["outcome"]) == (200, "applied")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +11,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from stripe_sandbox.testing import QuietHandler, SandboxServer
+from tests.conftest import wait_until as poll_until
 
 
 @pytest.fixture
@@ -30,21 +30,9 @@ def client(sandbox: SandboxServer):
     return sandbox.client()
 
 
-def _wait_until(condition: Callable[[], Any], timeout: float = 10) -> Any:
-    """Poll `condition` until truthy; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"condition not met within {timeout}s")
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def wait_until() -> Callable[..., Any]:
-    return _wait_until
+    return poll_until
 
 
 class Receiver:
