@@ -18,17 +18,22 @@ from models import Business, Customer, User
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on its own SQLite file (``:memory:`` would be one database per connection)."""
-    app = create_app(
+def make_test_app(tmp_path, **config):
+    """The suite's app on its own SQLite file (``:memory:`` would be one database per
+    connection), with ``config`` on top: the one place tests build an app."""
+    return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            **config,
         }
     )
-    yield app
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_test_app(tmp_path)
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import calendar
 
 import pytest
 
-from app import create_app
 from models import Business, Customer, StripeAccount
 from models.import_run import ImportRun
 from stripe_sandbox.testing import SandboxServer
-from tests.conftest import wait_until
+from tests.conftest import make_test_app, wait_until
 
 TERMINAL = ("succeeded", "failed", "interrupted")
 FAST = {
@@ -31,15 +30,7 @@ def sandbox():
 @pytest.fixture
 def app(tmp_path, sandbox):
     """The app on its own database, talking to this test's sandbox."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_SANDBOX_URL": sandbox.url,
-            **FAST,
-        }
-    )
+    return make_test_app(tmp_path, STRIPE_SANDBOX_URL=sandbox.url, **FAST)
 
 
 def link(business: Business, account: str) -> StripeAccount:

@@ -7,11 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app import create_app
 from models.import_run import ACTIVE, ImportRun
 from models.stripe_account import StripeAccount
 from stripe_sandbox.testing import SandboxServer
-from tests.conftest import wait_until
+from tests.conftest import make_test_app, wait_until
 
 
 @pytest.fixture(name="sandbox")
@@ -22,14 +21,7 @@ def sandbox_fixture():
 
 def make_app(tmp_path, sandbox):
     """The suite's app, but talking to ``sandbox``."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_SANDBOX_URL": sandbox.url,
-        }
-    )
+    return make_test_app(tmp_path, STRIPE_SANDBOX_URL=sandbox.url)
 
 
 def imports_idle() -> bool:

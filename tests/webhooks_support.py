@@ -9,7 +9,7 @@ import time
 
 import stripe
 
-from app import create_app
+from tests.conftest import make_test_app
 
 SECRET = "whsec_current"
 OLD_SECRET = "whsec_previous"
@@ -20,15 +20,7 @@ _ids = itertools.count(1)
 
 def webhook_app(tmp_path, **config):
     """The suite's app, verifying webhooks with ``SECRET`` unless told otherwise."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-            "STRIPE_WEBHOOK_SECRET": SECRET,
-            **config,
-        }
-    )
+    return make_test_app(tmp_path, **{"STRIPE_WEBHOOK_SECRET": SECRET, **config})
 
 
 def stripe_customer(cid="cus_1", *, name="Ada", email="ada@example.com", created=BASE) -> dict:
