@@ -14,6 +14,8 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from models import Business, Customer, User
+from models.db import db, init_db
+from models.migrations import migrate
 
 PASSWORD = "correct horse battery"
 
@@ -100,6 +102,23 @@ def wait_until(condition, timeout: float = 20, message: str = "condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} still not met after {timeout} s")
         time.sleep(0.02)
+
+
+def database_at(tmp_path, version: int) -> list[int]:
+    """The shared database on a new file, migrated only up to ``version`` and holding
+    owner 1 with primary business 1: where every upgrade test starts. Returns the
+    versions applied."""
+    init_db(str(tmp_path / "old.sqlite3"))
+    applied = migrate(db, target=version)
+    db.execute_sql(
+        "INSERT INTO user (id, email, password_hash, created_at)"
+        " VALUES (1, 'o@example.com', 'x', '2026-01-01')"
+    )
+    db.execute_sql(
+        "INSERT INTO business (id, owner_id, name, is_primary, created_at)"
+        " VALUES (1, 1, 'Shop', 1, '2026-01-01')"
+    )
+    return applied
 
 
 def make_customer(business, **fields) -> Customer:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import IntegrityError
 
+from models.db import db
 from models.migrations import applied_versions, migrate
+from tests.conftest import database_at
 
 
 def test_upgrade_from_version_2_keeps_data(tmp_path):
-    db = SqliteDatabase(str(tmp_path / "v2.sqlite3"), pragmas={"foreign_keys": 1})
-    assert migrate(db, target=2) == [1, 2]
-    db.execute_sql(
-        "INSERT INTO user (id, email, password_hash, created_at) VALUES (1, 'o@x.test', 'h', 'now')"
-    )
-    db.execute_sql(
-        "INSERT INTO business (id, owner_id, name, is_primary, created_at)"
-        " VALUES (1, 1, 'Shop', 1, 'now')"
-    )
+    assert database_at(tmp_path, 2) == [1, 2]
     db.execute_sql(
         "INSERT INTO customer (id, business_id, name, email, stripe_customer_id, customer_since,"
         " created_at, updated_at, stripe_version_at) VALUES"

@@ -11,7 +11,7 @@ from models import User
 from models.db import db
 from models.migrations import migrate
 from models.stripe_account import ConnectAttempt, StripeAccount
-from tests.conftest import PASSWORD, AuthActions
+from tests.conftest import PASSWORD, AuthActions, database_at
 
 LIVE = {"TESTING": True, "SECRET_KEY": "k", "STRIPE_SECRET_KEY": "sk_live_platform"}
 
@@ -53,11 +53,8 @@ def test_a_live_setup_sends_owners_to_connect_stripe_com(tmp_path):
 
 
 def test_migration_0004_keeps_existing_links(tmp_path):
-    db.init(str(tmp_path / "old.sqlite3"), pragmas={"foreign_keys": 1})
+    database_at(tmp_path, 3)
     with db.connection_context():
-        migrate(db, target=3)
-        db.execute_sql("INSERT INTO user VALUES (1, 'o@example.com', 'x', '2026-01-01')")
-        db.execute_sql("INSERT INTO business VALUES (1, 1, 'Shop', 1, '2026-01-01')")
         db.execute_sql(
             "INSERT INTO stripe_account (business_id, account_id, status, connected_at)"
             " VALUES (1, 'acct_old', 'connected', '2026-01-02 00:00:00')"

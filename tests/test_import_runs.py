@@ -16,6 +16,7 @@ from models.import_run import ImportRun
 from models.migrations import migrate
 from models.user import utcnow
 from sync import importer
+from tests.conftest import database_at
 from tests.import_support import app, assert_mirrors, link, sandbox, wait_for_run, wait_until
 
 __all__ = ["app", "sandbox"]
@@ -151,19 +152,8 @@ def _given_up(run_id: int) -> ImportRun | None:
 
 
 def test_migration_0005_keeps_existing_data(tmp_path):
-    from models.db import init_db
-
-    init_db(str(tmp_path / "old.sqlite3"))
+    database_at(tmp_path, 4)
     with db.connection_context():
-        migrate(db, target=4)
-        db.execute_sql(
-            "INSERT INTO user (id, email, password_hash, created_at)"
-            " VALUES (1, 'o@example.com', 'x', '2026-01-01')"
-        )
-        db.execute_sql(
-            "INSERT INTO business (id, owner_id, name, is_primary, created_at)"
-            " VALUES (1, 1, 'Shop', 1, '2026-01-01')"
-        )
         db.execute_sql(
             "INSERT INTO customer (business_id, name, email, stripe_customer_id,"
             " customer_since, created_at, updated_at)"

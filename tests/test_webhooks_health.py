@@ -13,7 +13,7 @@ from models.db import PRAGMAS, database_path, db
 from models.migrations import migrate
 from models.user import utcnow
 from models.webhook_event import WebhookEvent
-from tests.conftest import wait_until
+from tests.conftest import database_at, wait_until
 from tests.webhooks_support import ACCOUNT, deliver, make_event, stripe_customer, webhook_app
 
 
@@ -135,18 +135,8 @@ def test_locked_database_answers_503_and_stripes_retry_applies(app, client, link
 
 
 def test_migration_0006_keeps_existing_data(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    database_at(tmp_path, 5)
     with db.connection_context():
-        migrate(db, target=5)
-        db.execute_sql(
-            "INSERT INTO user (id, email, password_hash, created_at)"
-            " VALUES (1, 'o@example.com', 'x', '2026-01-01')"
-        )
-        db.execute_sql(
-            "INSERT INTO business (id, owner_id, name, is_primary, created_at)"
-            " VALUES (1, 1, 'Roofs', 1, '2026-01-01')"
-        )
         db.execute_sql(
             "INSERT INTO customer (business_id, name, stripe_customer_id, customer_since,"
             " created_at, updated_at) VALUES (1, 'Ada', 'cus_1', 1, '2026-01-01', '2026-01-01')"
