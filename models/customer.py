@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import re
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TimestampField
+from peewee import (
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+    TimestampField,
+)
 
 from models.business import Business
 from models.db import BaseModel
@@ -51,6 +58,8 @@ class Customer(BaseModel):
     # Which Stripe observation the row's synced fields reflect; see sync/ordering.py.
     stripe_version_at = IntegerField(null=True)
     stripe_version_source = IntegerField(null=True)
+    # Stripe's full customer object as JSON (migration 0008); None until synced.
+    stripe_object = TextField(null=True)
 
     @property
     def is_synced(self) -> bool:

@@ -15,7 +15,7 @@ from peewee import Tuple, fn
 
 from models.api_errors import ApiError
 from models.customer import SYNC_FILTERS, Customer, validate_fields
-from models.db import db
+from models.db import write_transaction
 from models.idempotency import Outcome, fingerprint, run_once
 from models.user import utcnow
 
@@ -215,7 +215,7 @@ def create_customer(
         return Outcome(201, customer_json(customer))
 
     if idempotency_key is None:
-        with db.atomic("IMMEDIATE"):
+        with write_transaction():
             return work()
     request = fingerprint("create_customer", fields)
     return run_once(business_id, idempotency_key, request, work, token_id=token_id)
@@ -230,7 +230,7 @@ def update_customer(business_id: int, customer_id: int, params: object) -> dict:
     provided = tuple(key for key in EDITABLE if key in fields)
     if not provided:
         raise ApiError(400, "invalid_body", "Send name, email or both.")
-    with db.atomic("IMMEDIATE"):
+    with write_transaction():
         customer = get_customer(business_id, customer_id)
         merged = {"name": customer.name, "email": customer.email, **fields}
         _check(merged, provided)

@@ -55,6 +55,14 @@ def _keep_open(path: str) -> None:
         _keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
+def write_transaction(database: SqliteDatabase = db):
+    """A transaction that will write: it takes the write lock when it begins (SQLite's
+    ``BEGIN IMMEDIATE``), so a read-decide-write inside it can never be invalidated by
+    another writer, and a busy database makes it wait at the start rather than fail
+    half-way. Nested, it is a savepoint of the outer transaction."""
+    return database.atomic("IMMEDIATE")
+
+
 def init_db(url: str) -> SqliteDatabase:
     """Point the shared database at ``url`` and create its folder."""
     path = database_path(url)

@@ -22,7 +22,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Text
 from models.api_errors import ApiError
 from models.api_token import ApiToken
 from models.business import Business
-from models.db import BaseModel, db
+from models.db import BaseModel, write_transaction
 from models.user import utcnow
 
 KEY_MAX = 255  # Stripe's limit
@@ -86,7 +86,7 @@ def run_once(
     different request raises IdempotencyKeyError."""
     validate_key(key)
     now = utcnow()
-    with db.atomic("IMMEDIATE"):
+    with write_transaction():
         # Past retention a key may be reused for a new request, as in Stripe.
         purge_expired(now)
         IdempotencyKey.insert(

@@ -21,7 +21,7 @@ from peewee import (
 )
 
 from models.business import Business
-from models.db import BaseModel, db
+from models.db import BaseModel, db, write_transaction
 from models.user import utcnow
 
 CONNECTED = "connected"
@@ -72,7 +72,7 @@ class StripeAccount(BaseModel):
             "disconnect_reason": None,
         }
         try:
-            with db.atomic("IMMEDIATE"):
+            with write_transaction():
                 updated = cls.update(values).where(cls.business == business).execute()
                 if not updated:
                     cls.create(business=business, **values)

@@ -16,7 +16,7 @@ import stripe
 from authlib.integrations.base_client import OAuthError
 
 from models.customer import Customer
-from models.db import db
+from models.db import write_transaction
 from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
 from sync.stripe_client import make_client
 
@@ -112,7 +112,7 @@ def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:
     keeps them current any more; returns how many were converted."""
     if not attempt.resolve():
         raise ConnectRefused("This switch was already answered.")
-    with db.atomic("IMMEDIATE"):
+    with write_transaction():
         converted = (
             Customer.update(
                 stripe_customer_id=None, stripe_version_at=None, stripe_version_source=None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from models.customer import Customer
-from models.db import db
+from models.db import write_transaction
 from models.user import utcnow
 from sync.ordering import Decision, Source, Version, decide
 
@@ -78,7 +78,7 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
     if not changes:
         return result
     now = utcnow()
-    with db.atomic("IMMEDIATE"):
+    with write_transaction():
         stored = _stored_rows(business_id, list({c.customer["id"] for c in changes}))
         inserts: dict[str, dict] = {}
         for change in changes:

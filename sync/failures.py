@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from peewee import DatabaseError
 
-from models.db import db
+from models.db import db, write_transaction
 from sync.write_turns import turns
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class FailureRecorder:
             delay = 0.05
             while True:
                 try:
-                    with db.connection_context(), turns.turn(), db.atomic("IMMEDIATE"):
+                    with db.connection_context(), turns.turn(), write_transaction():
                         self._write(event, payload, error)
                     break
                 except DatabaseError as exc:

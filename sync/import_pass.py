@@ -20,7 +20,7 @@ import stripe
 from peewee import Node, fn
 
 from models.customer import Customer
-from models.db import db
+from models.db import write_transaction
 from models.import_run import ImportRun
 from models.user import utcnow
 from sync.customers import Change, apply_changes
@@ -221,7 +221,7 @@ class Pass:
                     beat = time.monotonic()
                 continue
             changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in page.customers]
-            with db.atomic("IMMEDIATE"):
+            with write_transaction():
                 result = apply_changes(self.run.business_id, changes)
                 plan.committed(page.slice, page.after, page.last, page.done)
                 self._save(

@@ -18,7 +18,7 @@ import stripe
 from peewee import IntegrityError
 
 from models.customer import Customer
-from models.db import db
+from models.db import db, write_transaction
 from models.import_run import ACTIVE, FAILED, INTERRUPTED, QUEUED, SUCCEEDED, ImportRun
 from models.stripe_account import StripeAccount
 from models.user import utcnow
@@ -77,7 +77,7 @@ def start_import(business_id: int, *, config: Mapping, reason: str = "connect") 
     with _connection():
         ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
         try:
-            with db.atomic("IMMEDIATE"):
+            with write_transaction():
                 active = ImportRun.active_for(business_id)
                 if active is not None:
                     return active

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import stripe
 from peewee import DatabaseError
 
-from models.db import db
+from models.db import db, write_transaction
 from models.stripe_account import CONNECTED, StripeAccount
 from models.webhook_event import (
     APPLIED,
@@ -134,7 +134,7 @@ def receive(event: dict, payload: bytes, config: Mapping) -> Result:
     applied now; a duplicate of an event with a final outcome is answered 200 as is."""
     live_keys = config["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
     try:
-        with turns.turn(), db.atomic("IMMEDIATE"):
+        with turns.turn(), write_transaction():
             seen = WebhookEvent.outcome_of(event["id"])
             if seen in FINAL:
                 return Result(seen, duplicate=True)
@@ -181,7 +181,7 @@ def _settle_ties(
         WebhookEvent.set_outcome(event["id"], FAILED, error)
         return Result(FAILED, status=503)
     try:
-        with turns.turn(), db.atomic("IMMEDIATE"):
+        with turns.turn(), write_transaction():
             apply_changes(link.business_id, changes)
             WebhookEvent.set_outcome(event["id"], APPLIED, refetched=True)
     except DatabaseError as exc:

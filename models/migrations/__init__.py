@@ -17,6 +17,8 @@ from types import ModuleType
 from peewee import SqliteDatabase
 from playhouse.migrate import SqliteMigrator
 
+from models.db import write_transaction
+
 _MODULE_NAME = re.compile(r"^m(\d{4})_\w+$")
 
 
@@ -57,7 +59,7 @@ def migrate(db: SqliteDatabase, *, target: int | None = None) -> list[int]:
     for migration in available():
         if target is not None and migration.version > target:
             break
-        with db.atomic("IMMEDIATE"):
+        with write_transaction(db):
             # Re-read inside the lock: another process may have just applied it.
             if migration.version in applied_versions(db):
                 continue
