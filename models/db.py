@@ -1,12 +1,21 @@
-"""The one SQLite database, deferred so the app factory, the CLI and background
-threads can each point it at the configured file."""
+"""The one database, SQLite or Postgres, chosen by ``DATABASE_URL``.
+
+``db`` is a deferred proxy that the app factory, the CLI and background threads point
+at the configured database; models and queries never name the backend. What differs
+between the two lives here, behind small helpers: how a write transaction begins
+(``write_transaction``), raw SQL placeholders (``execute``), and SQLite's index hints
+(``table_hint``). SQLite stays the default: a file, WAL, a connection kept open.
+Postgres (``postgresql://…``) runs through psycopg 3 and a pool of connections, so a
+request does not pay for a connect.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from peewee import Model, SqliteDatabase
+from peewee import SQL, Database, DatabaseProxy, Model, SqliteDatabase
+from playhouse.postgres_ext import PooledPsycopg3Database
 
 # WAL lets readers (list pages) run while the importer or a webhook writes; the busy
 # timeout makes a writer wait for the lock instead of failing at once.
@@ -18,8 +27,15 @@ PRAGMAS = {
     "cache_size": -64000,
     "temp_store": "memory",
 }
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# Connections one process keeps: gunicorn's threads, the import's writer, the webhook
+# failure recorder and the live list's polls each hold one for a moment.
+POOL_SIZE = 32
+POOL_WAIT = 30  # seconds a request waits for a free connection before failing
 
-db = SqliteDatabase(None)
+db = DatabaseProxy()
+_sqlite = SqliteDatabase(None)
+_postgres = PooledPsycopg3Database(None)
 
 
 class BaseModel(Model):
@@ -28,12 +44,25 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(POSTGRES_SCHEMES)
+
+
+def is_postgres(database: Database | DatabaseProxy = db) -> bool:
+    """Whether ``database`` (by default the shared one) is the Postgres backend."""
+    target = database.obj if isinstance(database, DatabaseProxy) else database
+    return isinstance(target, PooledPsycopg3Database)
+
+
 def database_path(url: str) -> str:
     """Turn ``sqlite:///path`` (or a bare path) into a filesystem path."""
     if url.startswith("sqlite:///"):
         return url.removeprefix("sqlite:///")
     if "://" in url:
-        raise ValueError(f"DATABASE_URL must be sqlite:///path, got {url.split('://')[0]}://…")
+        raise ValueError(
+            "DATABASE_URL must be sqlite:///path or postgresql://user:pass@host:port/db,"
+            f" got {url.split('://')[0]}://…"
+        )
     return url
 
 
@@ -44,32 +73,76 @@ def database_path(url: str) -> str:
 _keeper: sqlite3.Connection | None = None
 
 
-def _keep_open(path: str) -> None:
+def _keep_open(path: str | None) -> None:
     global _keeper
     if _keeper is not None:
         _keeper.close()
         _keeper = None
-    if path != ":memory:":
+    if path and path != ":memory:":
         _keeper = sqlite3.connect(path, check_same_thread=False)
         # Reading attaches the connection to the WAL, which is what holds it open.
         _keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
-def write_transaction(database: SqliteDatabase = db):
-    """A transaction that will write: it takes the write lock when it begins (SQLite's
-    ``BEGIN IMMEDIATE``), so a read-decide-write inside it can never be invalidated by
-    another writer, and a busy database makes it wait at the start rather than fail
-    half-way. Nested, it is a savepoint of the outer transaction."""
+def write_transaction(database: Database | DatabaseProxy = db):
+    """A transaction that will write. Nested, it is a savepoint of the outer one.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's one write lock at the start, so a
+    read-decide-write inside can never be invalidated by another writer, and a busy
+    database makes it wait at the start rather than fail half-way.
+
+    Postgres: READ COMMITTED, the default. Writers do not serialise on one lock, so
+    every read-decide-write in this code base is a single statement that decides and
+    writes at once, on row locks: conditional upserts (``ON CONFLICT … DO UPDATE …
+    WHERE``), claims (``ON CONFLICT DO NOTHING RETURNING``), ``UPDATE … WHERE`` guards
+    and unique indexes. A conflicting writer waits for the row, then re-checks the
+    condition against the committed row, so older data can never win. SERIALIZABLE
+    would give the same guarantee by aborting one writer, at the price of retries.
+    """
+    if is_postgres(database):
+        return database.atomic()
     return database.atomic("IMMEDIATE")
 
 
-def init_db(url: str) -> SqliteDatabase:
-    """Point the shared database at ``url`` and create its folder."""
+def execute(sql: str, params: tuple | list = ()):
+    """Run raw SQL written with ``?`` placeholders on either backend; returns the cursor.
+    Keeps hand-written hot-path SQL in one spelling (psycopg's is ``%s``)."""
+    if is_postgres():
+        sql = sql.replace("%", "%%").replace("?", "%s")
+    return db.execute_sql(sql, params)
+
+
+def table_hint(table: str, alias: str, index: str | None) -> SQL:
+    """``table AS alias`` for a FROM clause, with SQLite's ``INDEXED BY index`` (or
+    ``NOT INDEXED`` when ``index`` is None). Postgres has no hints: its planner chooses
+    from statistics, so the hint is left out there."""
+    source = f'"{table}" AS "{alias}"'
+    if is_postgres():
+        return SQL(source)
+    return SQL(f'{source} INDEXED BY "{index}"' if index else f"{source} NOT INDEXED")
+
+
+def init_db(url: str) -> Database:
+    """Point the shared database at ``url``: a Postgres URL or a SQLite file (whose
+    folder is created). Returns the backend's database object."""
+    if is_postgres_url(url):
+        _keep_open(None)
+        if not _postgres.deferred:
+            _postgres.close_all()  # the pool holds connections to the previous URL
+        _postgres.init(
+            url.replace("postgres://", "postgresql://", 1),
+            max_connections=POOL_SIZE,
+            stale_timeout=300,
+            timeout=POOL_WAIT,
+        )
+        db.initialize(_postgres)
+        return _postgres
     path = database_path(url)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db.init(path, pragmas=PRAGMAS, check_same_thread=False)
+    _sqlite.init(path, pragmas=PRAGMAS, check_same_thread=False)
+    db.initialize(_sqlite)
     with db.connection_context():
         db.execute_sql("SELECT 1")  # creates the file in WAL mode before the keeper opens it
     _keep_open(path)
-    return db
+    return _sqlite

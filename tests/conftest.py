@@ -1,9 +1,11 @@
 """Fixtures shared by the whole suite, in the style of Flask's tutorial: an app on a
-temporary SQLite file, a client, an owner who is logged in, a live server for the
-browser, and a real Chromium driven by Playwright."""
+temporary SQLite file (or, with ``TEST_DATABASE_URL`` set, a Postgres database of its
+own), a client, an owner who is logged in, a live server for the browser, and a real
+Chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -16,21 +18,52 @@ from app import create_app
 from models import Business, Customer, User
 from models.db import db, init_db
 from models.migrations import migrate
+from tests import postgres_databases
 
 PASSWORD = "correct horse battery"
+# Set (by `make test`'s second run) to a Postgres server's admin database URL: every
+# test's app then gets a fresh Postgres database instead of a SQLite file.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def test_database_url(tmp_path) -> str:
+    """The database of the test that owns ``tmp_path``: a SQLite file (``:memory:``
+    would be one database per connection) or the process's Postgres test database,
+    emptied after each test."""
+    if TEST_DATABASE_URL:
+        return postgres_databases.for_test(TEST_DATABASE_URL)
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
 
 
 def make_test_app(tmp_path, **config):
-    """The suite's app on its own SQLite file (``:memory:`` would be one database per
-    connection), with ``config`` on top: the one place tests build an app."""
+    """The suite's app on the test's own database, with ``config`` on top: the one
+    place tests build an app."""
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "DATABASE_URL": test_database_url(tmp_path),
             **config,
         }
     )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect (never skip) the tests of the other backend: ``sqlite_only`` tests when
+    the suite runs on Postgres, ``postgres_only`` tests when it runs on SQLite."""
+    other = "sqlite_only" if TEST_DATABASE_URL else "postgres_only"
+    deselected = [item for item in items if item.get_closest_marker(other)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
+
+
+@pytest.fixture(autouse=True)
+def _empty_test_database():
+    """The Postgres test database is emptied when a test that used it ends."""
+    yield
+    if TEST_DATABASE_URL:
+        postgres_databases.reset(TEST_DATABASE_URL)
 
 
 @pytest.fixture
@@ -105,8 +138,9 @@ def wait_until(condition, timeout: float = 20, message: str = "condition"):
 
 
 def database_at(tmp_path, version: int) -> list[int]:
-    """The shared database on a new file, migrated only up to ``version`` and holding
-    owner 1 with primary business 1: where every upgrade test starts. Returns the
+    """The shared database on a new SQLite file, migrated only up to ``version`` and
+    holding owner 1 with primary business 1: where every upgrade test starts (upgrades
+    are of SQLite deployments; Postgres ones start at the current schema). Returns the
     versions applied."""
     init_db(str(tmp_path / "old.sqlite3"))
     applied = migrate(db, target=version)

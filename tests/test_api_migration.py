@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from peewee import IntegrityError
 
 from models.db import db
 from models.migrations import applied_versions, migrate
 from tests.conftest import database_at
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def test_upgrade_from_version_2_keeps_data(tmp_path):

@@ -6,6 +6,8 @@ import pytest
 
 from models.db import database_path, db
 
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_pragmas_are_set(app):
     with db.connection_context():

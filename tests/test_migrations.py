@@ -9,6 +9,8 @@ from models.customer_list import list_page, stats
 from models.db import db, init_db
 from models.migrations import applied_versions, available, migrate
 
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def database(tmp_path):

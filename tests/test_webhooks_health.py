@@ -110,6 +110,7 @@ def test_stripe_page_includes_the_panel(client, link, logged_in):
     assert "/stripe/health" in html
 
 
+@pytest.mark.sqlite_only
 def test_locked_database_answers_503_and_stripes_retry_applies(app, client, link):
     path = database_path(app.config["DATABASE_URL"])
     db.init(path, pragmas={**PRAGMAS, "busy_timeout": 50}, check_same_thread=False)
@@ -134,6 +135,7 @@ def test_locked_database_answers_503_and_stripes_retry_applies(app, client, link
     assert WebhookEvent.get(WebhookEvent.event_id == event["id"]).attempts == 2
 
 
+@pytest.mark.sqlite_only
 def test_migration_0006_keeps_existing_data(tmp_path):
     database_at(tmp_path, 5)
     with db.connection_context():

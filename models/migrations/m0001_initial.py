@@ -31,6 +31,7 @@ STATEMENTS = [
     "CREATE INDEX customer_list ON customer (business_id, customer_since DESC, id DESC)",
     "CREATE INDEX customer_email ON customer (business_id, email)",
 ]
+POSTGRES_BOOLEANS = ("is_primary",)
 
 
 def up(db, migrator):

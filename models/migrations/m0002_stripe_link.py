@@ -16,6 +16,13 @@ STATEMENTS = [
     """CREATE UNIQUE INDEX stripe_account_live ON stripe_account (account_id)
         WHERE status = 'connected'""",
 ]
+POSTGRES_BOOLEANS = ("livemode",)
+# up() adds the version columns through the migrator; Postgres runs the same as SQL.
+POSTGRES_STATEMENTS = [
+    *STATEMENTS,
+    "ALTER TABLE customer ADD COLUMN stripe_version_at INTEGER",
+    "ALTER TABLE customer ADD COLUMN stripe_version_source INTEGER",
+]
 
 
 def up(db, migrator):

@@ -13,6 +13,7 @@ STATEMENTS = [
         resolved_at TEXT)""",
     "CREATE INDEX connect_attempt_business ON connect_attempt (business_id, created_at)",
 ]
+POSTGRES_BOOLEANS = ("livemode",)
 
 
 def up(db, migrator):

@@ -23,6 +23,7 @@ STATEMENTS = [
     """CREATE INDEX webhook_event_recent
         ON webhook_event (business_id, received_at, type, outcome)""",
 ]
+POSTGRES_BOOLEANS = ("livemode", "refetched")
 
 
 def up(db, migrator):
