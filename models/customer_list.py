@@ -11,16 +11,19 @@ Search (case-insensitive substring of name or email) takes one of two routes:
   is answered from the FTS5 trigram index: exact rows, exact count;
 - a frequent or short query walks the list index checking LIKE, which finds a page
   of frequent matches quickly; such a result is not counted (``total`` is None).
+On Postgres the trigram index is pg_trgm's (models/customer_search_postgres.py) and
+the index hints are left out (``table_hint``); the routes are the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peewee import SQL, Tuple
+from peewee import Tuple
 
+from models import customer_search_postgres
 from models.customer import SYNC_FILTERS, Customer
-from models.db import db
+from models.db import db, execute, is_postgres, table_hint
 
 PAGE_SIZE = 50
 # Above this many FTS matches, joining them all would outweigh walking the index.
@@ -80,7 +83,7 @@ class ListPage:
 
 def stats(business_id: int) -> dict[str, int]:
     """Row counts by Sync filter, and ``changes``, the business's change counter."""
-    row = db.execute_sql(
+    row = execute(
         "SELECT total, synced, not_synced, deleted, changes FROM customer_stats"
         " WHERE business_id = ?",
         (business_id,),
@@ -99,7 +102,7 @@ def _scoped(business_id: int, sync: str):
     """The business's rows in one filter, read through that filter's list index."""
     if sync not in SYNC_FILTERS:
         raise ValueError(f"unknown sync filter {sync!r}")
-    source = SQL(f'"customer" AS "t1" INDEXED BY "{_LIST_INDEX[sync]}"')
+    source = table_hint("customer", "t1", _LIST_INDEX[sync])
     query = Customer.select().from_(source).where(Customer.business == business_id)
     condition = Customer.sync_condition(sync)
     return query if condition is None else query.where(condition)
@@ -114,6 +117,9 @@ def _fts_ids(business_id: int, q: str) -> list[int] | None:
     """Ids of the business's rows whose name or email contains ``q``, or None when
     there are more than ``EXACT_LIMIT``. Scoped here, not after the limit: otherwise
     whether a search says "many" would reveal other businesses' customers."""
+    if is_postgres():
+        ids = customer_search_postgres.matching_ids(business_id, q, EXACT_LIMIT + 1)
+        return ids if len(ids) <= EXACT_LIMIT else None
     cursor = db.execute_sql(
         # CROSS JOIN keeps the full-text match as the outer loop (SQLite's planner would
         # otherwise walk the business's million rows and match each one).
@@ -164,17 +170,20 @@ def list_page(
         # of a business-wide index.
         matches = (
             Customer.select(Customer.id)
-            .from_(SQL('"customer" AS "t1" NOT INDEXED'))
+            .from_(table_hint("customer", "t1", None))
             .where(Customer.id.in_(ids) & (Customer.business == business_id))
-            .where(Customer.sync_condition(sync) or SQL("1"))
             .order_by(*_ORDER)
         )
+        if Customer.sync_condition(sync) is not None:
+            matches = matches.where(Customer.sync_condition(sync))
         ordered = [row_id for (row_id,) in matches.tuples()]
         start = (page - 1) * PAGE_SIZE
         chosen = ordered[start : start + PAGE_SIZE]
         rows = list(Customer.select().where(Customer.id.in_(chosen)).order_by(*_ORDER))
         return ListPage(rows, page, start + PAGE_SIZE < len(ordered), len(ordered))
-    if q:
+    if q and is_postgres():
+        query = query.where(customer_search_postgres.contains(q))
+    elif q:
         query = query.where(Customer.name.contains(q) | Customer.email.contains(q))
     result = _keyset_page(query, page, after, before)
     if not q:

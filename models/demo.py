@@ -11,7 +11,7 @@ from peewee import chunked
 
 from models.business import Business
 from models.customer import Customer
-from models.db import db
+from models.db import db, execute
 from models.user import User, utcnow
 
 DEMO_EMAIL = "demo@shingleai.test"
@@ -113,7 +113,7 @@ def seed_customers(business_id: int, n: int, *, seed: int = 0) -> None:
     with db.atomic():
         for chunk in chunked(customer_rows(business_id, n, seed=seed), _CHUNK):
             values = ", ".join([one_row] * len(chunk))
-            db.execute_sql(insert + values, [value for row in chunk for value in row])
+            execute(insert + values, [value for row in chunk for value in row])
 
 
 def create_demo(customers: int, *, other_customers: int | None = None) -> User:

@@ -15,7 +15,7 @@ from peewee import (
 )
 
 from models.business import Business
-from models.db import BaseModel, db
+from models.db import BaseModel, execute
 from models.user import utcnow
 
 APPLIED = "applied"
@@ -34,11 +34,17 @@ _RECORD = f"""INSERT INTO webhook_event (event_id, type, account_id, business_id
     created, stripe_customer_id, received_at, outcome, error, attempts, payload)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
     ON CONFLICT (event_id) DO UPDATE SET outcome = excluded.outcome,
-        error = excluded.error, business_id = COALESCE(excluded.business_id, business_id),
-        received_at = excluded.received_at, attempts = attempts + 1
-    WHERE outcome NOT IN ({_FINAL_SQL})"""
+        error = excluded.error,
+        business_id = COALESCE(excluded.business_id, webhook_event.business_id),
+        received_at = excluded.received_at, attempts = webhook_event.attempts + 1
+    WHERE webhook_event.outcome NOT IN ({_FINAL_SQL})"""
+# The claim: a delivery owns an event when it inserts its row, or takes over the row of
+# an earlier delivery that did not reach a final outcome. A concurrent duplicate waits
+# on the row (Postgres) or the write lock (SQLite) and then finds the outcome final.
+_CLAIM = _RECORD + " RETURNING id"
 _SET_OUTCOME = (
-    "UPDATE webhook_event SET outcome = ?, error = ?, refetched = refetched OR ? WHERE event_id = ?"
+    "UPDATE webhook_event SET outcome = ?, error = ?, refetched = refetched OR ?,"
+    " business_id = COALESCE(?, business_id) WHERE event_id = ?"
 )
 
 OUTCOME_LABELS = {
@@ -48,6 +54,23 @@ OUTCOME_LABELS = {
     FAILED: "Failed, Stripe will retry",
     PENDING: "Checking with Stripe",
 }
+
+
+def _values(fields: dict) -> tuple:
+    """The parameters of ``_RECORD`` from an event's fields."""
+    return (
+        fields["event_id"],
+        fields["type"],
+        fields["account_id"],
+        fields["business"],
+        fields["livemode"],
+        fields["created"],
+        fields["stripe_customer_id"],
+        str(utcnow()),
+        fields["outcome"],
+        fields["error"],
+        fields["payload"],
+    )
 
 
 class WebhookEvent(BaseModel):
@@ -73,35 +96,33 @@ class WebhookEvent(BaseModel):
 
     @staticmethod
     def outcome_of(event_id: str) -> str | None:
-        row = db.execute_sql(_OUTCOME_OF, (event_id,)).fetchone()
+        row = execute(_OUTCOME_OF, (event_id,)).fetchone()
         return row[0] if row else None
 
     @staticmethod
     def record(fields: dict) -> None:
         """Insert an event's row, or update the row of an earlier delivery that did
         not reach a final outcome (a final outcome is never overwritten)."""
-        db.execute_sql(
-            _RECORD,
-            (
-                fields["event_id"],
-                fields["type"],
-                fields["account_id"],
-                fields["business"],
-                fields["livemode"],
-                fields["created"],
-                fields["stripe_customer_id"],
-                str(utcnow()),
-                fields["outcome"],
-                fields["error"],
-                fields["payload"],
-            ),
-        )
+        execute(_RECORD, _values(fields))
+
+    @staticmethod
+    def claim(fields: dict) -> bool:
+        """Record the event as ``fields`` say and own its processing: False when an
+        earlier delivery already gave it a final outcome (a duplicate). One statement,
+        not a read then a write, so two deliveries of one event at once in two
+        processes cannot both process it."""
+        return execute(_CLAIM, _values(fields)).fetchone() is not None
 
     @staticmethod
     def set_outcome(
-        event_id: str, outcome: str, error: str | None = None, *, refetched: bool = False
+        event_id: str,
+        outcome: str,
+        error: str | None = None,
+        *,
+        refetched: bool = False,
+        business: int | None = None,
     ) -> None:
-        db.execute_sql(_SET_OUTCOME, (outcome, error, refetched, event_id))
+        execute(_SET_OUTCOME, (outcome, error, refetched, business, event_id))
 
     @classmethod
     def recent(cls, business: Business | int, limit: int = 20):

@@ -10,10 +10,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from peewee import EXCLUDED
+
 from models.customer import Customer
 from models.db import write_transaction
 from models.user import utcnow
-from sync.ordering import Decision, Source, Version, decide
+from sync.ordering import Decision, Source, Version, decide, deletion_kept, newer_condition
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,6 @@ class ApplyResult:
     ties: list[str] = field(default_factory=list)
 
 
-@dataclass
-class _Stored:
-    row_id: int | None
-    version: Version | None
-    deleted: bool
-
-
 def _field(customer: Mapping, key: str):
     """Stripe sends null, and some callers "", for a missing name or email."""
     # StripeObject has no .get() since stripe-python 15, so test membership.
@@ -50,101 +45,155 @@ def _field(customer: Mapping, key: str):
     return value or None
 
 
-def _stored_rows(business_id: int, stripe_ids: list[str]) -> dict[str, _Stored]:
+def _deleted_at(change: Change) -> datetime | None:
+    if not change.deleted:
+        return None
+    return datetime.fromtimestamp(change.version.at, UTC).replace(tzinfo=None)
+
+
+def _is_stub(change: Change) -> bool:
+    # Retrieving a deleted customer returns a stub {id, object, deleted}: it can mark a
+    # known row deleted but carries no fields.
+    return "created" not in change.customer
+
+
+def _fields(change: Change, now: datetime) -> dict:
+    """The columns a change writes: the one list of what Stripe data lands in a row."""
+    return {
+        "name": _field(change.customer, "name"),
+        "email": _field(change.customer, "email"),
+        "customer_since": int(change.customer["created"]),
+        "stripe_version_at": change.version.at,
+        "stripe_version_source": int(change.version.source),
+        "updated_at": now,
+    }
+
+
+def _rounds(changes: Sequence[Change]) -> list[list[Change]]:
+    """Split a batch so no customer appears twice in one statement (an upsert may touch
+    a row once), keeping each customer's changes in order."""
+    rounds: list[list[Change]] = []
+    seen: dict[str, int] = {}
+    for change in changes:
+        n = seen.get(change.customer["id"], 0)
+        seen[change.customer["id"]] = n + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(change)
+    return rounds
+
+
+def _upsert(business_id: int, changes: list[Change], now: datetime) -> dict[str, tuple]:
+    """One conditional upsert of full changes: inserted, or updated where the ordering
+    rule lets them win. Returns {stripe id: (created_at, deleted_in_stripe_at)} of the
+    rows it wrote. Rows go in Stripe-id order, so concurrent batches lock rows in one
+    order and cannot deadlock."""
+    rows = []
+    for change in sorted(changes, key=lambda c: c.customer["id"]):
+        fields = _fields(change, now)
+        rows.append(
+            {
+                **fields,
+                "deleted_in_stripe_at": _deleted_at(change),
+                "business": business_id,
+                "stripe_customer_id": change.customer["id"],
+                "created_at": now,
+            }
+        )
+    written = {column: EXCLUDED[column] for column in _fields(changes[0], now)}
+    query = (
+        Customer.insert_many(rows)
+        .on_conflict(
+            conflict_target=[Customer.business, Customer.stripe_customer_id],
+            update={**written, Customer.deleted_in_stripe_at: deletion_kept()},
+            where=newer_condition(),
+        )
+        .returning(Customer.stripe_customer_id, Customer.created_at, Customer.deleted_in_stripe_at)
+    )
+    return {stripe_id: (created, deleted) for stripe_id, created, deleted in query.tuples()}
+
+
+def _mark_deleted(business_id: int, stubs: list[Change], now: datetime) -> set[str]:
+    """Rule 1 for deletion stubs: mark known, not yet deleted rows; returns their ids."""
+    marked = set()
+    for change in stubs:
+        query = (
+            Customer.update(deleted_in_stripe_at=_deleted_at(change), updated_at=now)
+            .where(
+                (Customer.business == business_id)
+                & (Customer.stripe_customer_id == change.customer["id"])
+                & Customer.deleted_in_stripe_at.is_null()
+            )
+            .returning(Customer.stripe_customer_id)
+        )
+        marked.update(stripe_id for (stripe_id,) in query.tuples())
+    return marked
+
+
+def _stored_versions(business_id: int, stripe_ids: list[str]) -> dict[str, tuple]:
     rows = Customer.select(
-        Customer.id,
         Customer.stripe_customer_id,
         Customer.stripe_version_at,
         Customer.stripe_version_source,
         Customer.deleted_in_stripe_at,
     ).where((Customer.business == business_id) & Customer.stripe_customer_id.in_(stripe_ids))
-    stored = {}
-    for row in rows.tuples():
-        row_id, stripe_id, at, source, deleted_at = row
-        version = Version(at, Source(source)) if at is not None else None
-        stored[stripe_id] = _Stored(row_id, version, deleted_at is not None)
-    return stored
+    return {
+        stripe_id: (Version(at, Source(source)) if at is not None else None, deleted is not None)
+        for stripe_id, at, source, deleted in rows.tuples()
+    }
 
 
-def _deleted_at(change: Change) -> datetime:
-    return datetime.fromtimestamp(change.version.at, UTC).replace(tzinfo=None)
-
-
-def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
-    """Apply ``changes`` to the business's rows in one write transaction: new
-    customers are inserted in bulk, known ones updated only where the ordering rule
-    allows, deletions marked (rows are never removed)."""
-    result = ApplyResult()
-    if not changes:
-        return result
-    now = utcnow()
-    with write_transaction():
-        stored = _stored_rows(business_id, list({c.customer["id"] for c in changes}))
-        inserts: dict[str, dict] = {}
-        for change in changes:
-            stripe_id = change.customer["id"]
-            # Retrieving a deleted customer returns a stub {id, object, deleted}: it can
-            # mark a known row deleted but carries no fields.
-            stub = "created" not in change.customer
-            fields = (
-                {}
-                if stub
-                else {
-                    "name": _field(change.customer, "name"),
-                    "email": _field(change.customer, "email"),
-                    "customer_since": int(change.customer["created"]),
-                    "stripe_version_at": change.version.at,
-                    "stripe_version_source": int(change.version.source),
-                    "updated_at": now,
-                }
-            )
-            current = stored.get(stripe_id)
-            if current is None and stub:
+def _apply_round(business_id: int, changes: list[Change], now: datetime, result, created):
+    full = [c for c in changes if not _is_stub(c)]
+    written = _upsert(business_id, full, now) if full else {}
+    marked = _mark_deleted(business_id, [c for c in changes if _is_stub(c)], now)
+    # Why a change did not land, from the row the statement left (on Postgres still
+    # locked by it, so no other writer has changed it since).
+    missed = [c.customer["id"] for c in full if c.customer["id"] not in written]
+    stored = _stored_versions(business_id, missed) if missed else {}
+    for change in changes:
+        stripe_id = change.customer["id"]
+        if _is_stub(change):
+            if stripe_id in marked:
+                result.deleted += 1
+            else:
                 result.skipped += 1
-                continue
-            if current is None:
-                inserts[stripe_id] = {
-                    **fields,
-                    "deleted_in_stripe_at": _deleted_at(change) if change.deleted else None,
-                    "business": business_id,
-                    "stripe_customer_id": stripe_id,
-                    "created_at": now,
-                }
-                stored[stripe_id] = _Stored(None, change.version, change.deleted)
+        elif stripe_id in written:
+            created_at, deleted_at = written[stripe_id]
+            if created_at == now and stripe_id not in created:
+                created.add(stripe_id)
                 if change.deleted:
                     result.deleted += 1
                 else:
                     result.created += 1
+            elif stripe_id in created:
                 continue
-            # Rule 1: a customer.deleted carries the final state, so its fields land too.
-            final = change.deleted and not stub
-            decision = (
-                Decision.APPLY
-                if final
-                else decide(change.version, current.version, stored_deleted=current.deleted)
-            )
-            values = fields if decision is Decision.APPLY else {}
-            newly_deleted = change.deleted and not current.deleted
-            if newly_deleted:
-                # Rule 1: a deletion always lands, whatever its stamp.
-                values = {**values, "deleted_in_stripe_at": _deleted_at(change), "updated_at": now}
-            elif decision is Decision.TIE:
-                result.ties.append(stripe_id)
-                continue
-            if not values:
-                result.skipped += 1
-                continue
-            if current.row_id is None:
-                inserts[stripe_id].update(values)
-            else:
-                Customer.update(values).where(Customer.id == current.row_id).execute()
-            if decision is Decision.APPLY:
-                current.version = change.version
-            if newly_deleted:
-                current.deleted = True
+            elif change.deleted and deleted_at == _deleted_at(change):
                 result.deleted += 1
-            elif current.row_id is not None:
+            else:
                 result.updated += 1
-        if inserts:
-            Customer.insert_many(list(inserts.values())).execute()
+        else:
+            version, deleted = stored.get(stripe_id, (None, False))
+            decision = decide(change.version, version, stored_deleted=deleted)
+            if decision is Decision.TIE:
+                result.ties.append(stripe_id)
+            else:
+                result.skipped += 1
+
+
+def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
+    """Apply ``changes`` to the business's rows in one write transaction, as one
+    conditional upsert per batch (``INSERT … ON CONFLICT DO UPDATE … WHERE`` the
+    incoming data is newer, sync/ordering.py): new customers are inserted, known ones
+    updated only where the ordering rule allows, deletions marked (rows are never
+    removed). Two writers in two processes cannot let older data win: each decides
+    against the committed row under its lock."""
+    result = ApplyResult()
+    if not changes:
+        return result
+    now = utcnow()
+    created: set[str] = set()
+    with write_transaction():
+        for batch in _rounds(changes):
+            _apply_round(business_id, batch, now, result, created)
     return result

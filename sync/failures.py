@@ -16,7 +16,6 @@ from collections.abc import Callable
 from peewee import DatabaseError
 
 from models.db import db, write_transaction
-from sync.write_turns import turns
 
 log = logging.getLogger(__name__)
 GIVE_UP_AFTER = 300.0  # seconds; Stripe's retry brings the event back anyway
@@ -47,7 +46,7 @@ class FailureRecorder:
             delay = 0.05
             while True:
                 try:
-                    with db.connection_context(), turns.turn(), write_transaction():
+                    with db.connection_context(), write_transaction():
                         self._write(event, payload, error)
                     break
                 except DatabaseError as exc:

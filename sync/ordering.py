@@ -12,10 +12,14 @@ where it came from:
 - ``FETCH``: a ``customers.retrieve`` made to break a tie, stamped with the response's
   ``Date`` second, and made only once that second is later than the tied one.
 
-The rule, enforced by ``decide`` and used by both the import and the webhooks:
+The rule, used by both the import and the webhooks, is written here twice over, and
+only here: ``newer_condition`` is the SQL the writer's conditional upsert applies (so
+concurrent writers in several processes decide against the committed row, under its
+row lock), and ``decide`` is the same rule in Python, which says why a change did not
+land (skipped or tied). Property tests hold the two to the same answers.
 
 1. Deletion in Stripe is final: a deleted row takes no more updates (a ``customer.deleted``
-   is always applied, whatever its stamp).
+   is always applied, whatever its stamp, and the row keeps its first deletion time).
 2. A later second wins; an earlier one is skipped.
 3. Within one second: a snapshot only replaces another snapshot; an event replaces a
    snapshot; two events (or an event and a fetch) are a tie that only Stripe can settle,
@@ -27,6 +31,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+
+from peewee import EXCLUDED, fn
+
+from models.customer import Customer
 
 
 class Source(enum.IntEnum):
@@ -47,12 +55,20 @@ class Version:
     source: Source
 
 
-def decide(incoming: Version, stored: Version | None, *, stored_deleted: bool = False) -> Decision:
+def decide(
+    incoming: Version,
+    stored: Version | None,
+    *,
+    stored_deleted: bool = False,
+    incoming_deleted: bool = False,
+) -> Decision:
     """Whether data stamped ``incoming`` may replace a row stamped ``stored``.
 
     ``stored`` is None for a row that never held Stripe data (or does not exist).
-    Deletions are handled by the caller (rule 1): this decides field updates only.
+    ``incoming_deleted``: the data is a ``customer.deleted`` object (rule 1).
     """
+    if incoming_deleted:
+        return Decision.APPLY
     if stored_deleted:
         return Decision.SKIP
     if stored is None or incoming.at > stored.at:
@@ -64,3 +80,24 @@ def decide(incoming: Version, stored: Version | None, *, stored_deleted: bool = 
     if incoming.source is Source.SNAPSHOT:
         return Decision.APPLY if stored.source is Source.SNAPSHOT else Decision.SKIP
     return Decision.APPLY if stored.source is Source.SNAPSHOT else Decision.TIE
+
+
+def newer_condition():
+    """The rule as the WHERE of ``INSERT … ON CONFLICT DO UPDATE``: true when the
+    incoming row (``EXCLUDED``) may replace the stored one. Equal to ``decide`` returning
+    APPLY, where a deleted incoming row has ``deleted_in_stripe_at`` set."""
+    stored_at, stored_source = Customer.stripe_version_at, Customer.stripe_version_source
+    at, source = EXCLUDED.stripe_version_at, EXCLUDED.stripe_version_source
+    # Rule 3: within one second, a fetch replaces anything and anything replaces a
+    # snapshot; the remaining cases are a snapshot over an event or fetch (skip) and an
+    # event over an event or fetch (a tie, which only Stripe can settle).
+    same_second = (source == int(Source.FETCH)) | (stored_source == int(Source.SNAPSHOT))
+    newer = stored_at.is_null() | (at > stored_at) | ((at == stored_at) & same_second)
+    return EXCLUDED.deleted_in_stripe_at.is_null(False) | (
+        Customer.deleted_in_stripe_at.is_null() & newer
+    )
+
+
+def deletion_kept():
+    """Rule 1 for the stored deletion time: the first deletion stays."""
+    return fn.COALESCE(Customer.deleted_in_stripe_at, EXCLUDED.deleted_in_stripe_at)

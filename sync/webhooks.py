@@ -1,8 +1,10 @@
 """Stripe webhook events: verified, recorded once, routed to a business and applied
 under the ordering rule (sync/ordering.py) through ``apply_changes``.
 
-Each delivery is one ``BEGIN IMMEDIATE`` transaction (record + apply + outcome), so a
-duplicate is never applied twice and Stripe's retries of a failed event apply it later.
+Each delivery is one write transaction (claim + apply + outcome): the claim is one
+statement that records the event unless an earlier delivery gave it a final outcome,
+so a duplicate is never applied twice, even delivered to two processes at once, and
+Stripe's retries of a failed event apply it later.
 Stripe is called only to settle a same-second tie, and never inside that transaction.
 """
 
@@ -16,12 +18,11 @@ from datetime import UTC, datetime
 import stripe
 from peewee import DatabaseError
 
-from models.db import db, write_transaction
+from models.db import execute, write_transaction
 from models.stripe_account import CONNECTED, StripeAccount
 from models.webhook_event import (
     APPLIED,
     FAILED,
-    FINAL,
     IGNORED,
     PENDING,
     SKIPPED_STALE,
@@ -32,7 +33,6 @@ from sync.failures import FailureRecorder
 from sync.ordering import Source, Version
 from sync.stripe_client import account_options, make_client, stripe_second
 from sync.webhook_input import CUSTOMER_EVENTS, DEAUTHORIZED
-from sync.write_turns import turns
 
 REVOKED = "Access was revoked in Stripe"
 # How long a tie may wait for Stripe's clock to pass the tied second.
@@ -62,7 +62,7 @@ class Route:
 def _route(account: str | None) -> Route | None:
     if not account:
         return None
-    row = db.execute_sql(_ROUTE, (account, CONNECTED)).fetchone()
+    row = execute(_ROUTE, (account, CONNECTED)).fetchone()
     return Route(account, row[0]) if row else None
 
 
@@ -105,23 +105,25 @@ def _apply(event: dict, link: Route) -> tuple[str, list[str]]:
     return (SKIPPED_STALE if result.skipped else APPLIED), []
 
 
-def _record(event: dict, payload: bytes, **fields) -> None:
+def _fields(event: dict, payload: bytes, **fields) -> dict:
     obj = event["data"].get("object")
     customer = obj.get("id") if event["type"] in CUSTOMER_EVENTS else None
-    WebhookEvent.record(
-        {
-            "event_id": event["id"],
-            "type": event["type"],
-            "account_id": event.get("account"),
-            "livemode": event["livemode"],
-            "created": event["created"],
-            "stripe_customer_id": customer,
-            "payload": payload.decode(),
-            "business": None,
-            "error": None,
-            **fields,
-        }
-    )
+    return {
+        "event_id": event["id"],
+        "type": event["type"],
+        "account_id": event.get("account"),
+        "livemode": event["livemode"],
+        "created": event["created"],
+        "stripe_customer_id": customer,
+        "payload": payload.decode(),
+        "business": None,
+        "error": None,
+        **fields,
+    }
+
+
+def _record(event: dict, payload: bytes, **fields) -> None:
+    WebhookEvent.record(_fields(event, payload, **fields))
 
 
 failures = FailureRecorder(
@@ -134,15 +136,14 @@ def receive(event: dict, payload: bytes, config: Mapping) -> Result:
     applied now; a duplicate of an event with a final outcome is answered 200 as is."""
     live_keys = config["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
     try:
-        with turns.turn(), write_transaction():
-            seen = WebhookEvent.outcome_of(event["id"])
-            if seen in FINAL:
-                return Result(seen, duplicate=True)
+        with write_transaction():
+            if not WebhookEvent.claim(_fields(event, payload, outcome=PENDING)):
+                return Result(WebhookEvent.outcome_of(event["id"]), duplicate=True)
             link = _route(event.get("account"))
             reason = _ignore_reason(event, link, live_keys)
             outcome, ties = (IGNORED, []) if reason else _apply(event, link)
             business = link.business_id if link else None
-            _record(event, payload, outcome=outcome, error=reason, business=business)
+            WebhookEvent.set_outcome(event["id"], outcome, reason, business=business)
     except DatabaseError as exc:
         return _failed(event, payload, f"Database unavailable: {exc}")
     if ties:
@@ -181,7 +182,7 @@ def _settle_ties(
         WebhookEvent.set_outcome(event["id"], FAILED, error)
         return Result(FAILED, status=503)
     try:
-        with turns.turn(), write_transaction():
+        with write_transaction():
             apply_changes(link.business_id, changes)
             WebhookEvent.set_outcome(event["id"], APPLIED, refetched=True)
     except DatabaseError as exc:
