@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh Debian machine with Python 3.11:
 #   make run   — the dashboard on http://127.0.0.1:5000 beside the local Stripe sandbox
-#   make test  — the whole test suite (unit, integration, browser)
+#   make test  — the whole test suite (unit, integration, browser), on SQLite and again
+#                on Postgres + Redis (started by .ci/services, installed when missing)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,11 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 export FLASK_APP := app
 
-.PHONY: run test lint bench-list bench-import bench-webhooks
+.PHONY: run test test-sqlite test-postgres services lint bench-list bench-import bench-webhooks
+
+# The private servers .ci/services starts (its default ports).
+TEST_DATABASE_URL ?= postgresql://shingleai@127.0.0.1:54329/postgres
+TEST_REDIS_URL ?= redis://127.0.0.1:63799/0
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -24,7 +29,18 @@ $(CHROMIUM):
 run: $(STAMP)
 	DEMO=1 $(VENV)/bin/flask demo
 
-test: $(STAMP) $(CHROMIUM)
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# The same suite with every test app on Postgres (sqlite_only tests deselected,
+# postgres_only ones selected).
+test-postgres: $(STAMP) $(CHROMIUM) services
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+services:
+	.ci/services start

@@ -5,7 +5,11 @@ business (bench/.data/list_page.sqlite3, reused when present; seeding runs in a 
 process so its memory is not counted), then times full-page GETs through the Flask
 test client with a logged-in session, in process: server time only, no network.
 
-    .venv/bin/python bench/list_page.py [--requests 200]
+    .venv/bin/python bench/list_page.py [--requests 200] [--database sqlite|postgres|both]
+
+``--database postgres`` runs the same cases on Postgres (``--postgres-url``, default
+the test services' server of ``.ci/services start``, database shingleai_bench_list,
+seeded once with COPY and reused).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ DATA = Path(__file__).resolve().parent / ".data" / "list_page.sqlite3"
 ROWS = 1_000_000
 EMAIL, PASSWORD = "bench@shingleai.test", "bench-password"
 PAGE_TARGET_MS, SEARCH_TARGET_MS = 15, 30
+POSTGRES_URL = "postgresql://shingleai@127.0.0.1:54329/shingleai_bench_list"
 
 
 def seed() -> None:
@@ -49,6 +54,52 @@ def seed() -> None:
             print(f"seeded {ROWS:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     partial.rename(DATA)
+
+
+def _postgres_seeded(url: str) -> bool:
+    """Whether the bench database exists and holds the bench owner; creates it empty
+    when missing."""
+    import psycopg
+    from psycopg import sql
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            with psycopg.connect(url) as conn:
+                exists = conn.execute("SELECT to_regclass('public.\"user\"') IS NOT NULL")
+                if exists.fetchone()[0]:
+                    found = conn.execute('SELECT 1 FROM "user" WHERE email = %s', (EMAIL,))
+                    return found.fetchone() is not None
+            admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return False
+
+
+def seed_postgres(url: str) -> None:
+    """The same 2M rows in Postgres, streamed with COPY (one statement per business, so
+    the count triggers run twice), then VACUUM ANALYZE for the planner's statistics."""
+    from models.business import Business
+    from models.db import db, init_db
+    from models.demo import ROW_FIELDS, customer_rows
+    from models.migrations import migrate
+    from models.user import User
+
+    init_db(url)
+    columns = ", ".join(field.column_name for field in ROW_FIELDS)
+    with db.connection_context():
+        migrate(db)
+        user = User.create_owner(EMAIL, PASSWORD, "Bench Primary")
+        other = Business.create(owner=user, name="Bench Other", is_primary=False)
+        for business_id in (Business.primary_for(user).id, other.id):
+            started = time.perf_counter()
+            statement = f"COPY customer ({columns}) FROM STDIN"
+            with db.atomic(), db.connection().cursor().copy(statement) as copy:
+                for row in customer_rows(business_id, ROWS):
+                    copy.write_row(row)
+            print(f"seeded {ROWS:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+    with db.connection_context():
+        db.connection().autocommit = True
+        db.execute_sql("VACUUM ANALYZE")
 
 
 def logged_in_client(app):
@@ -104,19 +155,45 @@ def measure(client, url: str, n: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--seed-only", action="store_true")
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--seed-only", choices=("sqlite", "postgres"))
     args = parser.parse_args()
-    if args.seed_only:
+    if args.seed_only == "sqlite":
         seed()
         return
-    if not DATA.exists():
+    if args.seed_only == "postgres":
+        seed_postgres(args.postgres_url)
+        return
+    backends = ("sqlite", "postgres") if args.database == "both" else (args.database,)
+    for backend in backends:
+        run(backend, args)
+
+
+def run(backend: str, args) -> None:
+    """Seed ``backend`` if needed (in a child process), then time every case on it."""
+    if backend == "sqlite" and not DATA.exists():
         DATA.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, __file__, "--seed-only"], check=True)
+        subprocess.run([sys.executable, __file__, "--seed-only", "sqlite"], check=True)
+    if backend == "postgres" and not _postgres_seeded(args.postgres_url):
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--seed-only",
+                "postgres",
+                "--postgres-url",
+                args.postgres_url,
+            ],
+            check=True,
+        )
 
     from app import create_app
 
-    app = create_app({"DATABASE_URL": str(DATA), "SECRET_KEY": "bench-" * 8})
+    url = str(DATA) if backend == "sqlite" else args.postgres_url
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" * 8})
     client = logged_in_client(app)
+    print(f"\n{backend}: {ROWS:,} + {ROWS:,} rows")
     print(f"{'case':34} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target p95")
     for label, url, target in cases(app):
         measure(client, url, 5)  # warm the page cache and the template
