@@ -20,8 +20,9 @@ worker_connections = 1000
 keepalive = 30  # Stripe and browsers reuse connections
 timeout = 60
 graceful_timeout = 30
-# Each worker builds the app: migrations are safe to race (BEGIN IMMEDIATE), and start-up
-# threads (import resumption) must live in the workers, not in a forked-away master.
+# Each worker builds the app: migrations are safe to race (BEGIN IMMEDIATE on SQLite, an
+# advisory lock on Postgres), and start-up threads (import resumption) must live in the
+# workers, not in a forked-away master.
 preload_app = False
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"

@@ -6,6 +6,10 @@ file, so memory figures are its own. 100,000 customers; every run is verified to
 imported exactly the sandbox's customers (ids, names, emails, dates).
 
     .venv/bin/python bench/import.py [--customers 100000] [--only SCENARIO]
+        [--database sqlite|postgres]
+
+``--database postgres`` imports into a new database on the Postgres server of
+``.ci/services start`` (``--postgres-url``) for each run instead of a SQLite file.
 """
 
 from __future__ import annotations
@@ -24,6 +28,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.bench_db import BACKENDS, POSTGRES_ADMIN_URL, fresh_database  # noqa: E402
+
+# Where each run's child imports into (set from the command line).
+BACKEND = {"name": "sqlite", "admin_url": POSTGRES_ADMIN_URL}
 
 # name: (sandbox faults, our STRIPE_RATE_LIMIT, target customers/s, target wall s or None)
 SCENARIOS = {
@@ -95,7 +104,7 @@ def child(args: argparse.Namespace) -> None:
 
     config = {
         "SECRET_KEY": "bench",
-        "DATABASE_URL": f"sqlite:///{args.db}",
+        "DATABASE_URL": args.db if "://" in args.db else f"sqlite:///{args.db}",
         "STRIPE_SANDBOX_URL": args.url,
         "STRIPE_RATE_LIMIT": args.rate,
         "IMPORT_RESUME_ON_START": False,
@@ -203,6 +212,7 @@ def _row(name, mode, result, customers, target_rate, target_wall) -> str:
 
 def _run_child(url, account, rate, expected_file, sequential) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
+        database = fresh_database(BACKEND["name"], Path(tmp), "import", BACKEND["admin_url"])
         command = [
             sys.executable,
             __file__,
@@ -211,7 +221,7 @@ def _run_child(url, account, rate, expected_file, sequential) -> dict:
             "--account", account,
             "--rate", str(rate),
             "--expected", str(expected_file),
-            "--db", os.path.join(tmp, "bench.sqlite3"),
+            "--db", database,
         ]  # fmt: skip
         if sequential:
             command.append("--sequential")
@@ -228,7 +238,10 @@ def main() -> None:
         parser.add_argument(name, help=argparse.SUPPRESS)
     parser.add_argument("--rate", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--sequential", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database", choices=BACKENDS, default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
     args = parser.parse_args()
+    BACKEND.update(name=args.database, admin_url=args.postgres_url)
     child(args) if args.child else parent(args)
 
 

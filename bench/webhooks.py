@@ -2,6 +2,7 @@
 settings) receiving 20,000 pre-signed Connect events from 32 concurrent connections.
 
     .venv/bin/python bench/webhooks.py [--events 20000] [--customers 5000] [--profile]
+        [--database sqlite|postgres|both]
 
 Events are created / updated / deleted over 5,000 sandbox customers, 10 % are duplicate
 deliveries, and the stream is shuffled. A share of customers (``--tie-rate``) get an
@@ -9,6 +10,8 @@ update in the same second as their creation, which Stripe's whole-second stamps 
 order: those are settled by fetching the customer from the sandbox. Run 1 has a fast
 sandbox; run 2 answers every API call after 150 ms. Afterwards the database must hold
 exactly the sandbox's final state: 0 lost, 0 stale. A benchmark, not a test.
+``--database postgres`` runs against a new database on the Postgres server of
+``.ci/services start`` (``--postgres-url``); ``both`` runs each, one after the other.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_db import BACKENDS, POSTGRES_ADMIN_URL, fresh_database
 from bench.webhooks_procs import (
     Sandbox,
     prepare_database,
@@ -70,7 +74,8 @@ def report(title: str, load: dict, state: dict, rss: float) -> None:
 
 def one_run(args, sandbox: Sandbox, customers, stream, workdir: Path, title: str) -> None:
     name = title.split(":")[0].replace(" ", "")
-    db_path, business_id = prepare_database(workdir / f"{name}.sqlite3", sandbox)
+    url = fresh_database(args.backend, workdir, name, args.postgres_url)
+    db_path, business_id = prepare_database(url, sandbox)
     with start_gunicorn(db_path, sandbox.url) as server:
         requests = sign_stream(stream, server.host)
         profiler = profile_workers(server, args.profile, workdir / name)
@@ -99,7 +104,17 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=150)
     parser.add_argument("--profile", action="store_true", help="py-spy the workers")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", choices=(*BACKENDS, "both"), default="sqlite")
+    parser.add_argument("--postgres-url", default=POSTGRES_ADMIN_URL)
     args = parser.parse_args()
+    for backend in BACKENDS if args.database == "both" else (args.database,):
+        args.backend = backend
+        print(f"\n### {backend}", flush=True)
+        run_all(args)
+
+
+def run_all(args) -> None:
+    """Both runs (fast sandbox, slow sandbox) on ``args.backend``."""
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-webhooks-") as tmp, Sandbox() as sandbox:
         workdir = Path(tmp)

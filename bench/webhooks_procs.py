@@ -76,7 +76,7 @@ def sandbox_customers(sandbox: Sandbox, n: int, deleted_share: float, rng) -> li
     return customers
 
 
-def prepare_database(path: Path, sandbox: Sandbox) -> tuple[Path, int]:
+def prepare_database(path: Path | str, sandbox: Sandbox) -> tuple[Path | str, int]:
     """A migrated database with one owner whose business is linked to the account."""
     from app import create_app
     from models import StripeAccount, User, db
@@ -99,7 +99,7 @@ class Gunicorn:
 
 
 @contextlib.contextmanager
-def start_gunicorn(db_path: Path, sandbox_url: str):
+def start_gunicorn(db_path: Path | str, sandbox_url: str):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import http.client
 import itertools
-import sqlite3
 import statistics
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
+from bench.bench_db import Reader
 from bench.webhooks_stream import probe_event
 
 PATH = "/webhooks/stripe"
@@ -91,7 +91,7 @@ def _probe(server, db_path, business_id, account, done, visible) -> None:
     """Every 50 ms: send a new customer's event and poll the list query (a separate
     read connection, as a list page would be) until the customer is on page one."""
     conn = http.client.HTTPConnection(*server.host)
-    reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    reader = Reader(str(db_path), read_only=True)
     for serial in itertools.count():
         if done.is_set():
             break
@@ -110,9 +110,9 @@ def _probe(server, db_path, business_id, account, done, visible) -> None:
     conn.close()
 
 
-def check_final_state(db_path: Path, business_id: int, customers: list[dict]) -> dict:
+def check_final_state(db_path: Path | str, business_id: int, customers: list[dict]) -> dict:
     """Compare every customer row with the sandbox's final state."""
-    reader = sqlite3.connect(db_path)
+    reader = Reader(str(db_path))
     rows = {
         sid: (name, email, bool(deleted))
         for sid, name, email, deleted in reader.execute(

@@ -2,9 +2,10 @@
 for 24 hours and replayed for every retry with the same key, so an agent that
 retries a create never makes a second customer.
 
-The key row is inserted first, in the same ``BEGIN IMMEDIATE`` transaction as the
-work it guards, under a unique index on (business, key): two concurrent requests
-with one key are serialized by SQLite's write lock and the second one replays the
+The key row is inserted first, in the same write transaction as the work it guards,
+under a unique index on (business, key): two concurrent requests with one key are
+serialized (by SQLite's write lock; on Postgres the second insert waits for the first
+transaction on the index entry, then finds the row) and the second one replays the
 first one's answer; if the work fails, the key row rolls back with it.
 """
 
