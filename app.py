@@ -107,6 +107,20 @@ def create_app(config: dict | None = None) -> Flask:
     def _connect() -> None:
         db.connect(reuse_if_open=True)
 
+    @app.before_request
+    def _refuse_nul():
+        """No text a person can type holds a NUL character, and Postgres cannot store
+        or compare one: a page's query string or form carrying it is refused as bad
+        input. (The JSON API checks its own parameters and answers in its own shape.)"""
+        if request.blueprint == "api":
+            return None
+        fields = [*request.args.values()]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += request.form.values()
+        if any("\x00" in value for value in fields):
+            return "A field holds a NUL character.", 400
+        return None
+
     @app.teardown_request
     def _close(_exc) -> None:
         if not db.is_closed():

@@ -33,11 +33,16 @@ def validate_fields(name: str | None, email: str | None) -> dict[str, str]:
     errors = {}
     name = (name or "").strip()
     email = (email or "").strip()
-    if not name:
+    # No one types a NUL, and Postgres text cannot hold one.
+    if "\x00" in name:
+        errors["name"] = "Remove the NUL character."
+    elif not name:
         errors["name"] = "Enter a name."
     elif len(name) > NAME_MAX:
         errors["name"] = f"Use at most {NAME_MAX} characters."
-    if not email:
+    if "\x00" in email:
+        errors["email"] = "Remove the NUL character."
+    elif not email:
         errors["email"] = "Enter an email address."
     elif len(email) > EMAIL_MAX or not _EMAIL.match(email):
         errors["email"] = "Enter an email address like name@example.com."

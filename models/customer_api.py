@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from peewee import Tuple, fn
 
 from models.api_errors import ApiError
+from models.business import Business
 from models.customer import SYNC_FILTERS, Customer, validate_fields
-from models.db import write_transaction
+from models.db import lock_rows, write_transaction
 from models.idempotency import Outcome, fingerprint, run_once
 from models.user import utcnow
 
@@ -119,6 +120,8 @@ def list_customers(
     condition = Customer.sync_condition(sync)
     if condition is not None:
         query = query.where(condition)
+    if "\x00" in q:
+        raise ApiError(400, "invalid_parameter", "q must not contain a NUL character.", "q")
     if q and q.strip():
         q = q.strip()
         query = query.where(Customer.name.contains(q) | Customer.email.contains(q))
@@ -169,6 +172,10 @@ def _check(fields: dict[str, str], provided: tuple[str, ...]) -> None:
 
 
 def _same_email(business_id: int, email: str, *, other_than: int | None = None) -> Customer | None:
+    """The business's customer with this email, ignoring case. Called in a write
+    transaction before writing an email: the business's row is locked first, so two
+    such checks of one business take turns and cannot both find the email free."""
+    lock_rows(Business.select(Business.id).where(Business.id == business_id))
     query = Customer.for_business(business_id).where(fn.lower(Customer.email) == fn.lower(email))
     if other_than is not None:
         query = query.where(Customer.id != other_than)

@@ -163,6 +163,8 @@ def list_page(
 ) -> ListPage:
     """One page of the business's customers in list order, filtered and searched."""
     page = max(page, 1)
+    if "\x00" in q:  # in no stored name or email (Postgres text cannot hold one)
+        return ListPage([], page, False, 0)
     query = _scoped(business_id, sync)
     ids = _fts_ids(business_id, q) if len(q) >= MIN_FTS_QUERY else None
     if q and ids is not None:

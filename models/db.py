@@ -104,6 +104,15 @@ def write_transaction(database: Database | DatabaseProxy = db):
     return database.atomic("IMMEDIATE")
 
 
+def lock_rows(query) -> None:
+    """Inside a write transaction, make later writers that lock the same rows wait until
+    it ends: for a read-decide-write that no single statement or unique index can
+    express (an "is this email taken?" check). Postgres: ``SELECT … FOR UPDATE``.
+    SQLite: nothing to do, the write transaction already holds the database's lock."""
+    if is_postgres():
+        list(query.for_update().tuples())
+
+
 def execute(sql: str, params: tuple | list = ()):
     """Run raw SQL written with ``?`` placeholders on either backend; returns the cursor.
     Keeps hand-written hot-path SQL in one spelling (psycopg's is ``%s``)."""

@@ -42,6 +42,8 @@ def _field(customer: Mapping, key: str):
     """Stripe sends null, and some callers "", for a missing name or email."""
     # StripeObject has no .get() since stripe-python 15, so test membership.
     value = customer[key] if key in customer else None  # noqa: SIM401
+    if isinstance(value, str):
+        value = value.replace("\x00", "")  # Postgres text cannot hold NUL
     return value or None
 
 

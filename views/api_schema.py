@@ -26,8 +26,9 @@ _ERRORS = {
 # patterns. They spell out Python's whitespace rather than use \s, whose meaning
 # differs between regex engines (ECMA's includes U+FEFF, Python's \x1c-\x1f).
 _WS = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_NOT_BLANK = rf"[^{_WS}]"
-_EMAIL_PART = rf"[^@{_WS}]+"
+# No NUL anywhere: no one types one, and Postgres text cannot hold one.
+_NOT_BLANK = rf"^[^\x00]*[^{_WS}\x00][^\x00]*$"
+_EMAIL_PART = rf"[^@{_WS}\x00]+"
 _NAME = {
     "type": "string",
     "pattern": _NOT_BLANK,
@@ -157,7 +158,12 @@ def _list_parameters() -> list[dict]:
             "description": "`synced` leaves out rows deleted in Stripe; `deleted` lists only "
             "those.",
         },
-        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Name or email."},
+        {
+            "name": "q",
+            "in": "query",
+            "schema": {"type": "string", "pattern": r"^[^\x00]*$"},
+            "description": "Name or email.",
+        },
         {
             "name": "cursor",
             "in": "query",
