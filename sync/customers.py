@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from models.customer import Customer
 from models.db import write_transaction
+from models.stripe_object import pack, unpack
 from models.user import utcnow
 from sync.ordering import Decision, Source, Version, decide
 
@@ -41,6 +42,7 @@ class _Stored:
     row_id: int | None
     version: Version | None
     deleted: bool
+    stripe_object: str | None = None
 
 
 def _field(customer: Mapping, key: str):
@@ -50,6 +52,20 @@ def _field(customer: Mapping, key: str):
     return value or None
 
 
+def stripe_object(customer: Mapping, kept: str | None) -> str:
+    """The stored form of Stripe's full customer object (models/stripe_object.py).
+
+    Stripe sends ``tax_ids`` only when asked to expand them (the import and our
+    retrieves do; webhook events never do), so an object without them keeps the tax
+    ids of the object stored before (``kept``) rather than forgetting them."""
+    obj = customer.to_dict() if hasattr(customer, "to_dict") else dict(customer)
+    if "tax_ids" not in obj and kept is not None:
+        previous = unpack(kept)
+        if "tax_ids" in previous:
+            obj["tax_ids"] = previous["tax_ids"]
+    return pack(obj)
+
+
 def _stored_rows(business_id: int, stripe_ids: list[str]) -> dict[str, _Stored]:
     rows = Customer.select(
         Customer.id,
@@ -57,12 +73,13 @@ def _stored_rows(business_id: int, stripe_ids: list[str]) -> dict[str, _Stored]:
         Customer.stripe_version_at,
         Customer.stripe_version_source,
         Customer.deleted_in_stripe_at,
+        Customer.stripe_object,
     ).where((Customer.business == business_id) & Customer.stripe_customer_id.in_(stripe_ids))
     stored = {}
     for row in rows.tuples():
-        row_id, stripe_id, at, source, deleted_at = row
+        row_id, stripe_id, at, source, deleted_at, obj = row
         version = Version(at, Source(source)) if at is not None else None
-        stored[stripe_id] = _Stored(row_id, version, deleted_at is not None)
+        stored[stripe_id] = _Stored(row_id, version, deleted_at is not None, obj)
     return stored
 
 
@@ -86,6 +103,7 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
             # Retrieving a deleted customer returns a stub {id, object, deleted}: it can
             # mark a known row deleted but carries no fields.
             stub = "created" not in change.customer
+            current = stored.get(stripe_id)
             fields = (
                 {}
                 if stub
@@ -96,9 +114,11 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
                     "stripe_version_at": change.version.at,
                     "stripe_version_source": int(change.version.source),
                     "updated_at": now,
+                    "stripe_object": stripe_object(
+                        change.customer, current.stripe_object if current else None
+                    ),
                 }
             )
-            current = stored.get(stripe_id)
             if current is None and stub:
                 result.skipped += 1
                 continue
@@ -110,7 +130,9 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
                     "stripe_customer_id": stripe_id,
                     "created_at": now,
                 }
-                stored[stripe_id] = _Stored(None, change.version, change.deleted)
+                stored[stripe_id] = _Stored(
+                    None, change.version, change.deleted, fields["stripe_object"]
+                )
                 if change.deleted:
                     result.deleted += 1
                 else:
@@ -140,6 +162,7 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
                 Customer.update(values).where(Customer.id == current.row_id).execute()
             if decision is Decision.APPLY:
                 current.version = change.version
+                current.stripe_object = fields.get("stripe_object", current.stripe_object)
             if newly_deleted:
                 current.deleted = True
                 result.deleted += 1

@@ -30,7 +30,7 @@ from models.webhook_event import (
 from sync.customers import Change, apply_changes
 from sync.failures import FailureRecorder
 from sync.ordering import Source, Version
-from sync.stripe_client import account_options, make_client, stripe_second
+from sync.stripe_client import EXPAND_ONE, account_options, make_client, stripe_second
 from sync.webhook_input import CUSTOMER_EVENTS, DEAUTHORIZED
 from sync.write_turns import turns
 
@@ -194,7 +194,9 @@ def _fetch_after(client: stripe.StripeClient, stripe_id: str, account: str, tied
     every change made in that second."""
     deadline = time.monotonic() + TIE_DEADLINE
     while True:
-        obj = client.v1.customers.retrieve(stripe_id, options=account_options(account))
+        obj = client.v1.customers.retrieve(
+            stripe_id, {"expand": list(EXPAND_ONE)}, options=account_options(account)
+        )
         if stripe_second(obj) > tied:
             return obj
         if time.monotonic() > deadline:
