@@ -68,9 +68,13 @@ def pack(obj: Mapping[str, Any]) -> str:
     """The stored text of a customer object (a plain dict, JSON-ready)."""
     kept = {k: v for k, v in obj.items() if not (k in FRESH and _same(v, FRESH[k]))}
     tax_ids = kept.get("tax_ids")
-    if isinstance(tax_ids, dict) and isinstance(tax_ids.get("data"), list):
-        if tax_ids == _tax_id_list(obj.get("id", ""), tax_ids["data"]):
-            kept["tax_ids"] = tax_ids["data"]  # an array: unpack knows to rebuild it
+    standard = (
+        isinstance(tax_ids, dict)
+        and isinstance(tax_ids.get("data"), list)
+        and tax_ids == _tax_id_list(obj.get("id", ""), tax_ids["data"])
+    )
+    if standard:
+        kept["tax_ids"] = tax_ids["data"]  # an array: unpack knows to rebuild it
     absent = [k for k in FRESH if k not in obj]
     if absent:
         kept[_ABSENT] = absent
