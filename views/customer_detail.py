@@ -187,7 +187,7 @@ def customer_detail(customer: Customer, config: Mapping) -> Detail:
     link = StripeAccount.for_business(customer.business_id) if customer.is_synced else None
     url = None
     if link is not None:
-        livemode = bool(obj["livemode"]) if obj else link.livemode
+        livemode = bool(obj.get("livemode", link.livemode)) if obj else link.livemode
         sandbox_url = config.get("STRIPE_SANDBOX_URL") if config.get("STRIPE_SANDBOX") else None
         url = dashboard_url(link.account_id, customer.stripe_customer_id, livemode, sandbox_url)
     label = "Open in the Stripe sandbox" if config.get("STRIPE_SANDBOX") else "Open in Stripe"

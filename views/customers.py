@@ -50,8 +50,14 @@ LIST_STATE = ("sync", "q", "page", "after", "before")
 
 def _list_state() -> dict:
     """The list's query-string state, carried by the customer page's URL so that a
-    reload (or a link without JavaScript) shows the same list beside the panel."""
-    return {key: request.args[key] for key in LIST_STATE if request.args.get(key)}
+    reload (or a link without JavaScript) shows the same list beside the panel.
+    Defaults (All, page 1) are left out, so URLs stay as short as the list's own."""
+    defaults = {"sync": "all", "page": "1"}
+    return {
+        key: request.args[key]
+        for key in LIST_STATE
+        if request.args.get(key) and request.args[key] != defaults.get(key)
+    }
 
 
 def _list_context() -> dict:
