@@ -10,3 +10,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const heading = panel.querySelector("h2");
   if (heading) heading.focus();
 });
+
+// The panel is open exactly when the URL is a customer's page: filtering, searching or
+// paging the list pushes a list URL, so the panel closes with it (a reload shows the same).
+document.addEventListener("htmx:pushedIntoHistory", (event) => {
+  const panel = document.getElementById("customer-panel");
+  if (panel && !/^\/customers\/\d+/.test(event.detail.path)) {
+    panel.replaceChildren();
+  }
+});

@@ -87,6 +87,21 @@ def test_reload_and_direct_load_keep_the_panel_open_beside_the_list(
     expect(panel(page).locator(".customer-panel")).to_have_count(0)
 
 
+def test_filtering_the_list_closes_the_panel_with_its_url(logged_in_page, live_server, pia):
+    page = logged_in_page
+    open_list(page, live_server)
+    page.get_by_role("link", name="Pia Panel", exact=True).click()
+    expect(panel(page)).to_contain_text("+44 20 7946 0001")
+    settled(page)
+    page.get_by_role("link", name="Synced", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/customers\?sync=synced$"))
+    expect(panel(page).locator(".customer-panel")).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/customers/\d+$"))
+    expect(panel(page)).to_contain_text("+44 20 7946 0001")
+
+
 def test_open_in_stripe_points_at_the_sandbox_page(logged_in_page, live_server, pia, app):
     page = logged_in_page
     open_list(page, live_server)
