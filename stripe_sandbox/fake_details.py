@@ -30,7 +30,15 @@ COUNTRIES: list[tuple[str, str, str, str, str, list[tuple[str, str | None, str]]
      [("Sydney", "NSW", "2000"), ("Melbourne", "VIC", "3000")]),
     ("JP", "jpy", "ja-JP", "+81 3 5550 ", "jp_cn", [("Tokyo", None, "100-0001")]),
 ]  # fmt: skip
-STREETS = ["Market St", "High Street", "Main St", "Hauptstraße", "Rue de Rivoli", "King St"]
+STREETS = {
+    "US": ["Market St", "Main St", "Elm Ave"],
+    "GB": ["High Street", "Station Road"],
+    "DE": ["Hauptstraße", "Bahnhofstraße"],
+    "FR": ["Rue de Rivoli", "Rue de la République"],
+    "CA": ["King St", "Granville St"],
+    "AU": ["George St", "Collins St"],
+    "JP": ["Chuo-dori"],
+}
 DESCRIPTIONS = [
     "Wholesale roofing supplies",
     "Referred by a partner",
@@ -66,10 +74,11 @@ def add_details(cust: dict[str, Any], rand: Callable[[], float]) -> list[dict[st
         cust["phone"] = f"{phone}{int(rand() * 10000):04d}"
     if rand() < 0.55:
         city, state, postal = cities[int(rand() * len(cities))]
+        streets = STREETS[country]
         address = {
             "city": city,
             "country": country,
-            "line1": f"{1 + int(rand() * 400)} {STREETS[int(rand() * len(STREETS))]}",
+            "line1": f"{1 + int(rand() * 400)} {streets[int(rand() * len(streets))]}",
             "line2": f"Suite {1 + int(rand() * 30)}" if rand() < 0.15 else None,
             "postal_code": postal,
             "state": state,
