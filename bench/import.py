@@ -1,5 +1,8 @@
 """Benchmark of the initial import against the sandbox (a benchmark, not a test).
 
+Each run stores Stripe's full customer objects (tax ids expanded) and prints the bytes
+per customer of the resulting SQLite file beside the ≤ 2 KB target.
+
 The sandbox runs in its own process (``python -m stripe_sandbox serve``) so it does not
 share the importer's GIL; each import runs in a fresh child process on a fresh SQLite
 file, so memory figures are its own. 100,000 customers; every run is verified to have
@@ -99,7 +102,9 @@ def child(args: argparse.Namespace) -> None:
     from calendar import timegm
 
     from app import create_app
+    from bench.disk import disk_figures
     from models import Business, Customer, StripeAccount, User
+    from models.db import db
     from sync import importer
 
     config = {
@@ -133,6 +138,7 @@ def child(args: argparse.Namespace) -> None:
             for c in Customer.for_business(business)
         )
         expected = json.loads(Path(args.expected).read_text())
+        disk = disk_figures(db, args.db)
         gaps = sorted((b - a) * 1000 for a, b in itertools.pairwise(commits))
         q = statistics.quantiles(gaps, n=100) if len(gaps) > 1 else [0.0] * 99
         print(
@@ -149,12 +155,14 @@ def child(args: argparse.Namespace) -> None:
                     "p50": q[49],
                     "p95": q[94],
                     "p99": q[98],
+                    "disk": disk,
                 }
             )
         )
 
 
 def parent(args: argparse.Namespace) -> None:
+    from bench.disk import describe
     from stripe_sandbox.control_client import ControlClient
 
     proc, url = _start_sandbox()
@@ -179,6 +187,8 @@ def parent(args: argparse.Namespace) -> None:
                 result = _run_child(url, account, rate, expected_file, mode == "sequential")
                 result["sandbox_cpu"] = _cpu_seconds(proc.pid) - sandbox_cpu
                 lines.append(_row(name, mode, result, args.customers, target_rate, target_wall))
+                print(lines[-1], flush=True)
+                lines.append(f"  {describe(result['disk'])}")
                 print(lines[-1], flush=True)
                 if result["status"] != "succeeded":
                     print(f"  run failed: {result['error']}", flush=True)

@@ -18,6 +18,7 @@ from models.business import Business
 from models.customer import SYNC_FILTERS, Customer, validate_fields
 from models.db import lock_rows, write_transaction
 from models.idempotency import Outcome, fingerprint, run_once
+from models.stripe_object import unpack
 from models.user import utcnow
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 100
@@ -27,6 +28,7 @@ CUSTOMER_FIELDS = (
     "name",
     "email",
     "stripe_customer_id",
+    "stripeCustomerId",
     "synced",
     "deleted_in_stripe",
     "customer_since",
@@ -46,19 +48,40 @@ def iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=UTC, microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def customer_json(customer: Customer) -> dict:
-    """The one JSON form of a customer, for the API and MCP alike."""
-    return {
+EXPANDABLE = ("stripe",)
+
+
+def customer_json(customer: Customer, *, stripe: bool = False) -> dict:
+    """The one JSON form of a customer, for the API and MCP alike. Field names are
+    snake_case, as in Stripe's own objects; ``stripeCustomerId`` repeats
+    ``stripe_customer_id`` under the name the help page gives it. With ``stripe``,
+    Stripe's full customer object as last synced (None when there is none yet)."""
+    answer = {
         "id": customer.id,
         "name": customer.name,
         "email": customer.email,
         "stripe_customer_id": customer.stripe_customer_id,
+        "stripeCustomerId": customer.stripe_customer_id,
         "synced": customer.is_synced,
         "deleted_in_stripe": customer.is_deleted_in_stripe,
         "customer_since": iso(customer.customer_since),
         "created_at": iso(customer.created_at),
         "updated_at": iso(customer.updated_at),
     }
+    if stripe:
+        answer["stripe"] = unpack(customer.stripe_object)
+    return answer
+
+
+def parse_expand(value: str | None) -> bool:
+    """Whether a list asks for Stripe's objects (``expand=stripe``); lists stay lean
+    otherwise."""
+    if value is None:
+        return False
+    if value not in EXPANDABLE:
+        message = f"expand must be one of: {', '.join(EXPANDABLE)}."
+        raise ApiError(400, "invalid_parameter", message, "expand")
+    return True
 
 
 @dataclass(frozen=True)
@@ -108,14 +131,17 @@ def list_customers(
     q: str = "",
     cursor: str | None = None,
     limit: str | int | None = None,
+    expand: str | None = None,
 ) -> Page:
     """One page of customers, newest Customer since first (ties by id), after
-    ``cursor``; the page's ``next_cursor`` continues it."""
+    ``cursor``; the page's ``next_cursor`` continues it. ``expand="stripe"`` adds each
+    customer's Stripe object."""
     if sync not in SYNC_FILTERS:
         raise ApiError(
             400, "invalid_parameter", f"sync must be one of: {', '.join(SYNC_FILTERS)}.", "sync"
         )
     size = parse_limit(limit)
+    with_stripe = parse_expand(expand)
     query = Customer.for_business(business_id)
     condition = Customer.sync_condition(sync)
     if condition is not None:
@@ -138,7 +164,7 @@ def list_customers(
         next_cursor = encode_cursor(
             int(last.customer_since.replace(tzinfo=UTC).timestamp()), last.id
         )
-    return Page([customer_json(row) for row in rows], has_more, next_cursor)
+    return Page([customer_json(row, stripe=with_stripe) for row in rows], has_more, next_cursor)
 
 
 def get_customer(business_id: int, customer_id: int) -> Customer:
@@ -219,7 +245,7 @@ def create_customer(
             created_at=now,
             updated_at=now,
         )
-        return Outcome(201, customer_json(customer))
+        return Outcome(201, customer_json(customer, stripe=True))
 
     if idempotency_key is None:
         with write_transaction():
@@ -248,7 +274,7 @@ def update_customer(business_id: int, customer_id: int, params: object) -> dict:
                 raise _duplicate(existing)
         values["updated_at"] = utcnow()
         Customer.update(values).where(Customer.id == customer.id).execute()
-    answer = customer_json(Customer.get_by_id(customer.id))
+    answer = customer_json(Customer.get_by_id(customer.id), stripe=True)
     if customer.is_synced and not customer.is_deleted_in_stripe:
         answer["warning"] = SYNCED_EDIT_WARNING
     return answer

@@ -12,7 +12,10 @@ from peewee import chunked
 from models.business import Business
 from models.customer import Customer
 from models.db import db, execute
+from models.stripe_object import pack
 from models.user import User, utcnow
+from stripe_sandbox import objects, tax_ids
+from stripe_sandbox.fake_details import add_details
 
 DEMO_EMAIL = "demo@shingleai.test"
 DEMO_PASSWORD = "shingle-demo"
@@ -20,8 +23,8 @@ DEMO_PASSWORD = "shingle-demo"
 NOT_SYNCED_SHARE = 0.2
 DELETED_SHARE = 0.05
 _YEARS = 6 * 365 * 24 * 3600
-# SQLite allows 32,766 bound values per statement: 10 columns x 3,000 rows stays below.
-_CHUNK = 3000
+# SQLite allows 32,766 bound values per statement: 11 columns x 2,900 rows stays below.
+_CHUNK = 2900
 _FIRST = (  # noqa: SIM905 - a word list reads better as text
     "Ada Alan Amara Anika Ben Bianca Carlos Chen Chloe Dmitri Elena Emeka Fatima Finn "
     "Grace Hana Hugo Ines Isaac Jamal Jana Jonas Kai Keiko Lars Leila Luca Maya Mateo Mei "
@@ -52,6 +55,16 @@ def _stripe_id(n: int) -> str:
     return "cus_" + "".join(digits)
 
 
+def stripe_object(stripe_id: str, since: int, name: str, email: str, rand) -> str:
+    """The stored Stripe object of a demo customer: the sandbox's realistic mix of
+    phones, addresses, tax ids, balances and metadata, tax ids expanded as the
+    import fetches them."""
+    cust = objects.customer(stripe_id, since, email=email, name=name)
+    found = add_details(cust, rand)
+    cust["tax_ids"] = tax_ids.as_list(stripe_id, found)
+    return pack(cust)
+
+
 def customer_rows(business_id: int, n: int, *, seed: int = 0) -> Iterator[tuple]:
     """``n`` rows of database values, in the order of ``ROW_FIELDS``."""
     rng = random.Random(seed * 1_000_003 + business_id)
@@ -64,11 +77,12 @@ def customer_rows(business_id: int, n: int, *, seed: int = 0) -> Iterator[tuple]
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         email = f"{first}.{last.replace(' ', '')}{i}@{rng.choice(_DOMAINS)}".lower()
         roll = rng.random()
-        stripe_id = deleted = None
+        stripe_id = deleted = obj = None
         version_at = version_source = None
         if roll >= NOT_SYNCED_SHARE:
             stripe_id = _stripe_id(business_id * 10**9 + i)
             version_at, version_source = since, 0
+            obj = stripe_object(stripe_id, since, f"{first} {last}", email, rng.random)
             if roll < NOT_SYNCED_SHARE + DELETED_SHARE:
                 deleted = now
         yield (
@@ -82,6 +96,7 @@ def customer_rows(business_id: int, n: int, *, seed: int = 0) -> Iterator[tuple]
             deleted,
             version_at,
             version_source,
+            obj,
         )
 
 
@@ -96,6 +111,7 @@ ROW_FIELDS = [
     Customer.deleted_in_stripe_at,
     Customer.stripe_version_at,
     Customer.stripe_version_source,
+    Customer.stripe_object,
 ]
 
 

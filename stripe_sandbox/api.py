@@ -75,7 +75,8 @@ def create_customer() -> Response:
 
 @bp.get("/customers/<cid>")
 def retrieve_customer(cid: str) -> Response:
-    return _json(sandbox().store.retrieve_customer(g.account, cid))
+    params = decode(request.args.items(multi=True))
+    return _json(sandbox().store.retrieve_customer(g.account, cid, params))
 
 
 @bp.post("/customers/<cid>")
@@ -86,6 +87,26 @@ def update_customer(cid: str) -> Response:
 @bp.delete("/customers/<cid>")
 def delete_customer(cid: str) -> Response:
     return _json(objects.dumps(sandbox().store.delete_customer(g.account, cid, g.req)))
+
+
+@bp.post("/customers/<cid>/tax_ids")
+def create_tax_id(cid: str) -> Response:
+    return _idempotent(lambda p: sandbox().store.create_tax_id(g.account, cid, p, g.req))
+
+
+@bp.get("/customers/<cid>/tax_ids")
+def list_tax_ids(cid: str) -> Response:
+    return _json(objects.dumps(sandbox().store.list_tax_ids(g.account, cid)))
+
+
+@bp.get("/customers/<cid>/tax_ids/<txi>")
+def retrieve_tax_id(cid: str, txi: str) -> Response:
+    return _json(objects.dumps(sandbox().store.retrieve_tax_id(g.account, cid, txi)))
+
+
+@bp.delete("/customers/<cid>/tax_ids/<txi>")
+def delete_tax_id(cid: str, txi: str) -> Response:
+    return _json(objects.dumps(sandbox().store.delete_tax_id(g.account, cid, txi, g.req)))
 
 
 @bp.get("/events")

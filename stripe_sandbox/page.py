@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from stripe_sandbox.context import sandbox
+from stripe_sandbox.tax_ids import TYPES as TAX_TYPES
 
 bp = Blueprint("page", __name__)
 
@@ -67,6 +68,44 @@ def create_customer(acct: str) -> Response:
 def update_customer(acct: str, cid: str) -> Response:
     sandbox().store.update_customer(acct, cid, _fields())
     return redirect(url_for("page.index", account=acct))
+
+
+@bp.get("/accounts/<acct>/customers/<cid>")
+def customer(acct: str, cid: str) -> str:
+    """One customer as the API returns it with its tax ids expanded: what the app's
+    "Open in Stripe" shows in sandbox mode, as Stripe's Dashboard would."""
+    cust = json.loads(sandbox().store.retrieve_customer(acct, cid, {"expand": ["tax_ids"]}))
+    return render_template(
+        "customer.html",
+        account=sandbox().store.account(acct),
+        cust=cust,
+        pretty=json.dumps(cust, indent=2, ensure_ascii=False),
+        tax_types=list(TAX_TYPES),
+    )
+
+
+@bp.post("/accounts/<acct>/customers/<cid>/fields")
+def update_fields(acct: str, cid: str) -> Response:
+    """Change the fields beyond name and email, as the Dashboard's edit form does."""
+    params = {k: request.form.get(k, "").strip() for k in ("phone", "description", "tax_exempt")}
+    key = request.form.get("metadata_key", "").strip()
+    if key:
+        params["metadata"] = {key: request.form.get("metadata_value", "").strip()}
+    sandbox().store.update_customer(acct, cid, params)
+    return redirect(url_for("page.customer", acct=acct, cid=cid))
+
+
+@bp.post("/accounts/<acct>/customers/<cid>/tax_ids")
+def add_tax_id(acct: str, cid: str) -> Response:
+    params = {k: request.form.get(k, "").strip() for k in ("type", "value")}
+    sandbox().store.create_tax_id(acct, cid, params)
+    return redirect(url_for("page.customer", acct=acct, cid=cid))
+
+
+@bp.post("/accounts/<acct>/customers/<cid>/tax_ids/<txi>/delete")
+def delete_tax_id(acct: str, cid: str, txi: str) -> Response:
+    sandbox().store.delete_tax_id(acct, cid, txi)
+    return redirect(url_for("page.customer", acct=acct, cid=cid))
 
 
 @bp.post("/accounts/<acct>/customers/<cid>/delete")

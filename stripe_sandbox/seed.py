@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from stripe_sandbox.fake_details import add_details
 from stripe_sandbox.objects import customer, new_id
 
 FIRST = [
@@ -121,8 +122,11 @@ LAST = [
 DOMAINS = ["example.com", "example.org", "mail.test", "shop.test", "inbox.test"]
 
 
-def fake_customers(n: int, *, rng: random.Random, now: int | None = None) -> list[dict[str, Any]]:
-    """`n` customers sorted by `created` ascending, ~5% nameless and ~5% emailless.
+def fake_customers(
+    n: int, *, rng: random.Random, now: int | None = None
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """`n` customers sorted by `created` ascending, ~5% nameless and ~5% emailless, with
+    the realistic mix of other fields of fake_details.py; and their tax ids by id.
 
     Draws use `rng.random()` scaled to an index: `choice`/`randrange` cost several
     times more and dominated the 100,000-customer seed.
@@ -138,6 +142,7 @@ def fake_customers(n: int, *, rng: random.Random, now: int | None = None) -> lis
         created.extend([moment] * min(burst, n - len(created)))
     created.sort()
     out = []
+    taxes: dict[str, list[dict[str, Any]]] = {}
     for when in created:
         first = FIRST[int(rand() * len(FIRST))]
         last = LAST[int(rand() * len(LAST))]
@@ -147,8 +152,12 @@ def fake_customers(n: int, *, rng: random.Random, now: int | None = None) -> lis
         if not 0.05 <= roll < 0.10:
             domain = DOMAINS[int(rand() * len(DOMAINS))]
             email = f"{first.lower()}.{last.lower()}{int(rand() * 10000)}@{domain}"
-        out.append(customer(new_id("cus_", rng=rng), when, email=email, name=name))
-    return out
+        cust = customer(new_id("cus_", rng=rng), when, email=email, name=name)
+        ids = add_details(cust, rand)
+        if ids:
+            taxes[cust["id"]] = ids
+        out.append(cust)
+    return out, taxes
 
 
 @contextmanager

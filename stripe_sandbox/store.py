@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_sandbox import customer_params, errors, objects
+from stripe_sandbox import customer_params, errors, objects, tax_ids
 from stripe_sandbox.index import Key, SortedKeys, created_bounds, page
 from stripe_sandbox.seed import fake_customers, paused_gc
 from stripe_sandbox.settings import Settings
+from stripe_sandbox.tax_id_store import TaxIdMethods
 
 Listener = Callable[[dict[str, Any], bytes, list[dict[str, str]]], None]
 
@@ -38,6 +39,8 @@ class Account:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     event_raw: dict[str, bytes] = field(default_factory=dict)
     event_index: SortedKeys = field(default_factory=SortedKeys)
+    # Each customer's tax ids, oldest first (Stripe embeds them only when expanded).
+    tax_ids: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,7 +51,7 @@ class Request:
     idempotency_key: str | None = None
 
 
-class Store:
+class Store(TaxIdMethods):
     """All sandbox state; public methods are thread-safe and raise `errors.*` on misuse."""
 
     def __init__(self, settings: Settings, listener: Listener | None = None):
@@ -126,20 +129,31 @@ class Store:
     def create_customer(
         self, account_id: str, params: dict[str, Any], req: Request | None = None
     ) -> dict[str, Any]:
-        customer_params.check(params)
+        customer_params.check(params, creating=True)
+        wanted = tax_ids.expansions(params, "tax_ids")
+        data = params.get("tax_id_data") or []
+        if not isinstance(data, list):
+            raise errors.StripeError(400, "Invalid array", param="tax_id_data")
+        checked = [tax_ids.check(d if isinstance(d, dict) else {}) for d in data]
         with self.lock:
             account = self.account(account_id)
             cust = objects.customer(objects.new_id("cus_"), int(time.time()))
             customer_params.apply(cust, params)
             self._put(account, cust)
             self._emit(account, "customer.created", cust, req=req)
-            return cust
+            for kind, value in checked:
+                self._add_tax_id(account, cust["id"], kind, value, req)
+            return self._shown(account, cust, wanted)
 
-    def retrieve_customer(self, account_id: str, cid: str) -> bytes:
+    def retrieve_customer(
+        self, account_id: str, cid: str, params: dict[str, Any] | None = None
+    ) -> bytes:
+        wanted = tax_ids.expansions(params or {}, "tax_ids")
         with self.lock:
             account = self.account(account_id)
             if cid in account.raw:
-                return account.raw[cid]
+                raw = account.raw[cid]
+                return tax_ids.expanded(raw, cid, self._tax_ids(account, cid)) if wanted else raw
             if cid in account.keys:
                 return objects.dumps(objects.deleted_customer(cid))
         raise errors.no_such("customer", cid)
@@ -148,6 +162,7 @@ class Store:
         self, account_id: str, cid: str, params: dict[str, Any], req: Request | None = None
     ) -> dict[str, Any]:
         customer_params.check(params)
+        wanted = tax_ids.expansions(params, "tax_ids")
         with self.lock:
             account = self.account(account_id)
             old = account.customers.get(cid)
@@ -158,7 +173,7 @@ class Store:
             self._put(account, new)
             if previous:
                 self._emit(account, "customer.updated", new, previous=previous, req=req)
-            return new
+            return self._shown(account, new, wanted)
 
     def delete_customer(
         self, account_id: str, cid: str, req: Request | None = None
@@ -175,6 +190,7 @@ class Store:
             return objects.deleted_customer(cid)
 
     def list_customers(self, account_id: str, params: dict[str, Any]) -> tuple[list[bytes], bool]:
+        wanted = tax_ids.expansions(params, "data.tax_ids")
         with self.lock:
             account = self.account(account_id)
             keys = account.index.keys
@@ -182,7 +198,13 @@ class Store:
             if email is not None:
                 keys = [k for k in keys if account.customers[k[2]]["email"] == email]
             found = self._page(account.keys, keys, params, "customer")
-            return [account.raw[k[2]] for k in found[0]], found[1]
+            raws = [account.raw[k[2]] for k in found[0]]
+            if wanted:
+                raws = [
+                    tax_ids.expanded(raw, k[2], self._tax_ids(account, k[2]))
+                    for raw, k in zip(raws, found[0], strict=True)
+                ]
+            return raws, found[1]
 
     def seed(self, account_id: str, n: int) -> int:
         """Add `n` fake customers (no events: they predate the connection, like history)."""
@@ -190,15 +212,18 @@ class Store:
             self.account(account_id)
             rng = random.Random(self.rng.random())
         with paused_gc():  # the slow part, done outside the lock
-            batch = fake_customers(n, rng=rng)
+            batch, taxes = fake_customers(n, rng=rng)
             raws = [objects.dumps(c) for c in batch]
         with self.lock:
             account = self.account(account_id)
             keys = []
             for cust, raw in zip(batch, raws, strict=True):
                 if cust["id"] in account.keys:  # astronomically rare; keep ids unique
+                    taxes.pop(cust["id"], None)  # they name the old id
                     cust["id"] = objects.new_id("cus_")
                     raw = objects.dumps(cust)
+                if taxes.get(cust["id"]):
+                    account.tax_ids[cust["id"]] = taxes[cust["id"]]
                 self.seq += 1
                 key = (cust["created"], self.seq, cust["id"])
                 account.customers[cust["id"]] = cust

@@ -14,6 +14,7 @@ from peewee import EXCLUDED
 
 from models.customer import Customer
 from models.db import write_transaction
+from models.stripe_object import pack, unpack
 from models.user import utcnow
 from sync.ordering import Decision, Source, Version, decide, deletion_kept, newer_condition
 
@@ -59,9 +60,37 @@ def _is_stub(change: Change) -> bool:
     return "created" not in change.customer
 
 
-def _fields(change: Change, now: datetime) -> dict:
+def stripe_object(customer: Mapping, kept: str | None) -> str:
+    """The stored form of Stripe's full customer object (models/stripe_object.py).
+
+    Stripe sends ``tax_ids`` only when asked to expand them (the import and our
+    retrieves do; webhook events never do), so an object without them keeps the tax
+    ids of the object stored before (``kept``) rather than forgetting them."""
+    obj = customer.to_dict() if hasattr(customer, "to_dict") else dict(customer)
+    if "tax_ids" not in obj and kept is not None:
+        previous = unpack(kept)
+        if "tax_ids" in previous:
+            obj["tax_ids"] = previous["tax_ids"]
+    return pack(obj)
+
+
+def _kept_objects(business_id: int, changes: list[Change]) -> dict[str, str]:
+    """The stored objects of the customers whose incoming object lacks tax ids."""
+    wanted = [c.customer["id"] for c in changes if "tax_ids" not in c.customer]
+    if not wanted:
+        return {}
+    rows = Customer.select(Customer.stripe_customer_id, Customer.stripe_object).where(
+        (Customer.business == business_id)
+        & Customer.stripe_customer_id.in_(wanted)
+        & Customer.stripe_object.is_null(False)
+    )
+    return dict(rows.tuples())
+
+
+def _fields(change: Change, now: datetime, kept: dict[str, str]) -> dict:
     """The columns a change writes: the one list of what Stripe data lands in a row."""
     return {
+        "stripe_object": stripe_object(change.customer, kept.get(change.customer["id"])),
         "name": _field(change.customer, "name"),
         "email": _field(change.customer, "email"),
         "customer_since": int(change.customer["created"]),
@@ -91,8 +120,9 @@ def _upsert(business_id: int, changes: list[Change], now: datetime) -> dict[str,
     rows it wrote. Rows go in Stripe-id order, so concurrent batches lock rows in one
     order and cannot deadlock."""
     rows = []
+    kept = _kept_objects(business_id, changes)
     for change in sorted(changes, key=lambda c: c.customer["id"]):
-        fields = _fields(change, now)
+        fields = _fields(change, now, kept)
         rows.append(
             {
                 **fields,
@@ -102,7 +132,7 @@ def _upsert(business_id: int, changes: list[Change], now: datetime) -> dict[str,
                 "created_at": now,
             }
         )
-    written = {column: EXCLUDED[column] for column in _fields(changes[0], now)}
+    written = {column: EXCLUDED[column] for column in fields}
     query = (
         Customer.insert_many(rows)
         .on_conflict(

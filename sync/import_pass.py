@@ -27,7 +27,7 @@ from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import Stopped, TokenBucket, with_retries
 from sync.slices import STRIPE_EPOCH, Plan, refine
-from sync.stripe_client import stripe_second
+from sync.stripe_client import EXPAND_LIST, stripe_second
 
 # The final pass starts this long before the run's first answer, so clock skew between
 # Stripe's front ends and whole-second stamps cannot open a gap.
@@ -68,10 +68,14 @@ class Pass:
     def list_customers(self, params: dict):
         """One paced, retried list request; returns the raw response (JSON dicts: the
         import never needs StripeObjects, and building 100 of them per page costs more
-        than the request)."""
+        than the request). Tax ids come expanded, so the stored object has them."""
         return with_retries(
             lambda: self.client.raw_request(
-                "get", "/v1/customers", stripe_account=self.account, **params
+                "get",
+                "/v1/customers",
+                stripe_account=self.account,
+                expand=list(EXPAND_LIST),
+                **params,
             ),
             self.bucket,
             stop=self.stop,

@@ -14,7 +14,6 @@ trivially (it is a query), and costs one request per missing customer.
 
 from __future__ import annotations
 
-import calendar
 from types import SimpleNamespace
 
 import stripe
@@ -23,7 +22,7 @@ from models.customer import Customer
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import with_retries
-from sync.stripe_client import stripe_second
+from sync.stripe_client import EXPAND_ONE, stripe_second
 
 BATCH = 100
 
@@ -34,9 +33,6 @@ def unseen(business_id: int, started: int, after_id: int = 0):
         Customer.select(
             Customer.id,
             Customer.stripe_customer_id,
-            Customer.name,
-            Customer.email,
-            Customer.customer_since,
         )
         .where(
             (Customer.business == business_id)
@@ -65,19 +61,17 @@ def sweep(import_pass) -> int:
 
 
 def _confirm(import_pass, row: Customer) -> Change:
-    """What Stripe says now about one unseen customer, as a FETCH change."""
-    known = {
-        "id": row.stripe_customer_id,
-        "name": row.name,
-        "email": row.email,
-        "created": calendar.timegm(row.customer_since.utctimetuple()),
-    }
+    """What Stripe says now about one unseen customer, as a FETCH change. A deletion
+    is passed on as Stripe's stub {id, object, deleted}: it marks the row and leaves
+    its last known fields and full object as they are."""
+    stub = {"id": row.stripe_customer_id, "object": "customer", "deleted": True}
     try:
         response = with_retries(
             lambda: import_pass.client.raw_request(
                 "get",
                 f"/v1/customers/{row.stripe_customer_id}",
                 stripe_account=import_pass.account,
+                expand=list(EXPAND_ONE),
             ),
             import_pass.bucket,
             stop=import_pass.stop,
@@ -86,9 +80,9 @@ def _confirm(import_pass, row: Customer) -> Change:
         if error.http_status != 404:
             raise
         second = stripe_second(SimpleNamespace(last_response=None))
-        return Change(known, Version(second, Source.FETCH), deleted=True)
+        return Change(stub, Version(second, Source.FETCH), deleted=True)
     second = stripe_second(SimpleNamespace(last_response=response))
     found = response.data
     if found.get("deleted"):
-        return Change(known, Version(second, Source.FETCH), deleted=True)
+        return Change(stub, Version(second, Source.FETCH), deleted=True)
     return Change(found, Version(second, Source.FETCH))

@@ -9,6 +9,11 @@ from email.utils import parsedate_to_datetime
 
 import stripe
 
+# Stripe sends a customer's tax ids only when asked to expand them: on a list
+# (``expand[]=data.tax_ids``) and on a retrieve (``expand[]=tax_ids``).
+EXPAND_LIST = ("data.tax_ids",)
+EXPAND_ONE = ("tax_ids",)
+
 
 def make_client(config: Mapping) -> stripe.StripeClient:
     """A client with the platform key. No automatic retries: the OAuth token call

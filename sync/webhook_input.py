@@ -12,6 +12,8 @@ import stripe
 MAX_BODY = 1024 * 1024
 TOLERANCE = 300  # seconds, Stripe's library default; also applied to the future
 CUSTOMER_EVENTS = ("customer.created", "customer.updated", "customer.deleted")
+# A customer's tax ids changed: its events carry the tax_id, not the customer.
+TAX_ID_EVENTS = ("customer.tax_id.created", "customer.tax_id.updated", "customer.tax_id.deleted")
 DEAUTHORIZED = "account.application.deauthorized"
 
 
@@ -71,4 +73,8 @@ def parse(payload: bytes) -> dict:
             raise InvalidEvent("The customer event has no customer object.")
         if not isinstance(obj.get("created"), int):
             raise InvalidEvent("The customer event's object has no 'created'.")
+    if event["type"] in TAX_ID_EVENTS:
+        obj = event["data"].get("object")
+        if not (isinstance(obj, dict) and isinstance(obj.get("customer"), str)):
+            raise InvalidEvent("The tax id event names no customer.")
     return event

@@ -31,8 +31,8 @@ from models.webhook_event import (
 from sync.customers import Change, apply_changes
 from sync.failures import FailureRecorder
 from sync.ordering import Source, Version
-from sync.stripe_client import account_options, make_client, stripe_second
-from sync.webhook_input import CUSTOMER_EVENTS, DEAUTHORIZED
+from sync.stripe_client import EXPAND_ONE, account_options, make_client, stripe_second
+from sync.webhook_input import CUSTOMER_EVENTS, DEAUTHORIZED, TAX_ID_EVENTS
 
 REVOKED = "Access was revoked in Stripe"
 # How long a tie may wait for Stripe's clock to pass the tied second.
@@ -77,7 +77,7 @@ def _moment(second: int) -> datetime:
 
 
 def _ignore_reason(event: dict, link: Route | None, live_keys: bool) -> str | None:
-    if event["type"] not in (*CUSTOMER_EVENTS, DEAUTHORIZED):
+    if event["type"] not in (*CUSTOMER_EVENTS, *TAX_ID_EVENTS, DEAUTHORIZED):
         return f"{event['type']} is not an event this app uses."
     if not event.get("account"):
         return "The event is not from a connected account."
@@ -94,6 +94,10 @@ def _apply(event: dict, link: Route) -> tuple[str, list[str]]:
     if event["type"] == DEAUTHORIZED:
         changed = _disconnect(link.account_id, REVOKED, at=_moment(event["created"]))
         return (APPLIED if changed else SKIPPED_STALE), []
+    if event["type"] in TAX_ID_EVENTS:
+        # The event holds one tax id, not the customer's list: re-fetch the customer
+        # (tax ids expanded) once Stripe's clock has passed the event, as for a tie.
+        return PENDING, [event["data"]["object"]["customer"]]
     change = Change(
         event["data"]["object"],
         Version(event["created"], Source.EVENT),
@@ -107,7 +111,13 @@ def _apply(event: dict, link: Route) -> tuple[str, list[str]]:
 
 def _fields(event: dict, payload: bytes, **fields) -> dict:
     obj = event["data"].get("object")
-    customer = obj.get("id") if event["type"] in CUSTOMER_EVENTS else None
+    customer = (
+        obj.get("id")
+        if event["type"] in CUSTOMER_EVENTS
+        else obj.get("customer")
+        if event["type"] in TAX_ID_EVENTS
+        else None
+    )
     return {
         "event_id": event["id"],
         "type": event["type"],
@@ -195,7 +205,9 @@ def _fetch_after(client: stripe.StripeClient, stripe_id: str, account: str, tied
     every change made in that second."""
     deadline = time.monotonic() + TIE_DEADLINE
     while True:
-        obj = client.v1.customers.retrieve(stripe_id, options=account_options(account))
+        obj = client.v1.customers.retrieve(
+            stripe_id, {"expand": list(EXPAND_ONE)}, options=account_options(account)
+        )
         if stripe_second(obj) > tied:
             return obj
         if time.monotonic() > deadline:

@@ -31,11 +31,13 @@ def test_customer_json_shape(api, business):
         "name": "Syd",
         "email": "ada@example.com",
         "stripe_customer_id": "cus_1",
+        "stripeCustomerId": "cus_1",
         "synced": True,
         "deleted_in_stripe": False,
         "customer_since": "2023-11-14T22:13:20Z",
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
+        "stripe": None,  # not fetched yet
     }
     assert body["created_at"].endswith("Z")
 

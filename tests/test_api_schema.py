@@ -8,6 +8,7 @@ under this pytest), and the test checks that the app serves that same document.
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 
@@ -18,7 +19,10 @@ from hypothesis import HealthCheck, settings
 
 from models.customer_api import encode_cursor
 from models.idempotency import KEY_PATTERN
+from models.stripe_object import pack
 from models.user import utcnow
+from stripe_sandbox import objects, tax_ids
+from stripe_sandbox.fake_details import add_details
 from tests.api_support import (  # noqa: F401  (fixtures)
     bearer,
     secret_fixture,
@@ -65,7 +69,15 @@ def api_base(live_server, business) -> str:
     """The live API's base URL, after checking it serves the document under test,
     with rows of each kind so lists and reads find data."""
     make_customer(business, email="direct@example.com")
-    make_customer(business, email="synced@example.com", stripe_customer_id="cus_1")
+    full = objects.customer("cus_1", 1_700_000_000, email="synced@example.com")
+    full["tax_ids"] = tax_ids.as_list("cus_1", [tax_ids.tax_id("cus_1", "eu_vat", "DE123456789")])
+    add_details(full, random.Random(7).random)
+    make_customer(
+        business,
+        email="synced@example.com",
+        stripe_customer_id="cus_1",
+        stripe_object=pack(full),
+    )
     make_customer(
         business,
         email="gone@example.com",

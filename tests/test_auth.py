@@ -7,7 +7,13 @@ import pytest
 from app import create_app
 from tests.conftest import PASSWORD, make_customer
 
-DASHBOARD = ["/customers", "/customers/{id}", "/customers/{id}/edit", "/customers/changes"]
+DASHBOARD = [
+    "/customers",
+    "/customers/{id}",
+    "/customers/{id}/row",
+    "/customers/{id}/edit",
+    "/customers/changes",
+]
 
 
 @pytest.mark.parametrize("route", DASHBOARD)

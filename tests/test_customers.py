@@ -142,13 +142,15 @@ def test_plain_form_edit_without_javascript(client, logged_in, rows):
 
 
 def test_row_fragment_for_cancel(client, logged_in, rows):
-    response = client.get(f"/customers/{rows['direct'].id}", headers=HX)
+    response = client.get(f"/customers/{rows['direct'].id}/row", headers=HX)
     assert "Dora Direct" in response.get_data(as_text=True)
     assert "HX-Request" in response.vary
-    assert client.get(f"/customers/{rows['direct'].id}").status_code == 302
+    assert client.get(f"/customers/{rows['direct'].id}/row").status_code == 302
 
 
-@pytest.mark.parametrize("route", ["/customers/{id}", "/customers/{id}/edit"])
+@pytest.mark.parametrize(
+    "route", ["/customers/{id}", "/customers/{id}/row", "/customers/{id}/edit"]
+)
 def test_other_businesses_rows_are_404_on_get(client, logged_in, others, route):
     for customer in others:
         assert client.get(route.format(id=customer.id), headers=HX).status_code == 404

@@ -18,6 +18,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 from models import Customer
 from models.api_token import READ_ONLY, ApiToken
 from models.stripe_account import StripeAccount
+from models.stripe_object import pack
 from tests.api_support import issue_token
 from tests.conftest import make_customer
 
@@ -253,3 +254,21 @@ def test_revoked_token_refuses_to_start(server_env, owner, business):
     done = start_and_wait({**os.environ, **server_env}, "--token", secret)
     assert done.returncode != 0
     assert "This API token has been revoked." in done.stderr
+
+
+def test_get_customer_returns_the_stripe_object_and_stripe_customer_id(server_env, owner, business):
+    obj = {"id": "cus_1", "object": "customer", "created": 1, "phone": "+1 555 0100"}
+    synced = make_customer(business, stripe_customer_id="cus_1", stripe_object=pack(obj))
+    server_env["SHINGLEAI_API_TOKEN"] = issue_token(owner, business)
+
+    async def script(session):
+        one = payload(await session.call_tool("get_customer", {"customer_id": synced.id}))
+        lean = payload(await session.call_tool("list_customers", {}))
+        full = payload(await session.call_tool("list_customers", {"expand": "stripe"}))
+        return one, lean, full
+
+    one, lean, full = run_session(server_env, script)
+    assert one["stripeCustomerId"] == one["stripe_customer_id"] == "cus_1"
+    assert one["stripe"] == obj
+    assert "stripe" not in lean["data"][0] and lean["data"][0]["stripeCustomerId"] == "cus_1"
+    assert full["data"][0]["stripe"] == obj

@@ -39,3 +39,24 @@ def test_seed_demo_twice_without_if_empty_is_a_clear_error(runner):
 def test_seed_demo_refuses_a_negative_count(runner):
     result = runner.invoke(args=["seed-demo", "--customers", "-5"])
     assert result.exit_code != 0 and "--customers" in result.output
+
+
+def test_seeded_synced_rows_carry_a_realistic_stripe_object(runner):
+    from models.customer import Customer
+    from models.stripe_object import unpack
+
+    assert runner.invoke(args=["seed-demo", "--customers", "400"]).exit_code == 0
+    primary = Business.primary_for(User.by_email(DEMO_EMAIL))
+    rows = list(Customer.for_business(primary).where(Customer.stripe_customer_id.is_null(False)))
+    objects = [unpack(row.stripe_object) for row in rows]
+    assert all(o["id"] == r.stripe_customer_id for o, r in zip(objects, rows, strict=True))
+    assert all(
+        o["name"] == r.name and o["email"] == r.email for o, r in zip(objects, rows, strict=True)
+    )
+    for field, low, high in (("phone", 0.4, 0.8), ("address", 0.35, 0.75), ("metadata", 0.2, 0.6)):
+        share = sum(1 for o in objects if o[field]) / len(objects)
+        assert low < share < high, field
+    assert any(o["tax_ids"]["data"] for o in objects)
+    assert any(o["balance"] for o in objects)
+    direct = Customer.for_business(primary).where(Customer.stripe_customer_id.is_null())
+    assert all(row.stripe_object is None for row in direct)

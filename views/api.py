@@ -24,7 +24,7 @@ MAX_BODY = 64 * 1024
 _PUBLIC = {"api.openapi"}
 # As in Stripe, a parameter the API does not know is an error, not silently ignored:
 # a typo such as ?synk=synced must not answer the unfiltered list.
-_QUERY_PARAMETERS = {"api.list_customers": {"sync", "q", "cursor", "limit"}}
+_QUERY_PARAMETERS = {"api.list_customers": {"sync", "q", "cursor", "limit", "expand"}}
 
 
 def init_app(app: Flask) -> None:
@@ -111,6 +111,7 @@ def list_customers():
         q=request.args.get("q", ""),
         cursor=request.args.get("cursor") or None,
         limit=request.args.get("limit"),
+        expand=request.args.get("expand"),
     )
     return jsonify(page.to_json())
 
@@ -118,7 +119,7 @@ def list_customers():
 @bp.get("/customers/<int:customer_id>")
 def get_customer(customer_id: int):
     customer = customer_api.get_customer(_business_id(), customer_id)
-    return jsonify(customer_api.customer_json(customer))
+    return jsonify(customer_api.customer_json(customer, stripe=True))
 
 
 @bp.post("/customers")

@@ -8,6 +8,7 @@ from models.api_token import TOKEN_PREFIX
 from models.customer import EMAIL_MAX, NAME_MAX, SYNC_FILTERS
 from models.customer_api import CUSTOMER_FIELDS, LIMIT_DEFAULT, LIMIT_MAX, SYNCED_EDIT_WARNING
 from models.idempotency import KEY_MAX, KEY_PATTERN
+from views.api_schema_stripe import stripe_customer_schema
 
 _ERRORS = {
     400: "Malformed JSON, an unknown or mistyped parameter, a bad cursor, or an "
@@ -79,6 +80,12 @@ def _schemas() -> dict:
                     "type": ["string", "null"],
                     "description": "Set for customers synced from Stripe; null for direct ones.",
                 },
+                "stripeCustomerId": {
+                    "type": ["string", "null"],
+                    "description": "The same value as `stripe_customer_id`, under the name "
+                    "the help page uses: a synced customer has a populated stripeCustomerId.",
+                },
+                "stripe": stripe_customer_schema(),
                 "synced": {"type": "boolean"},
                 "deleted_in_stripe": {"type": "boolean"},
                 "customer_since": {**nullable_time, "description": "UTC, ISO 8601."},
@@ -163,6 +170,13 @@ def _list_parameters() -> list[dict]:
             "in": "query",
             "schema": {"type": "string", "pattern": r"^[^\x00]*$"},
             "description": "Name or email.",
+        },
+        {
+            "name": "expand",
+            "in": "query",
+            "schema": {"type": "string", "enum": ["stripe"]},
+            "description": "`stripe` adds each customer's full Stripe object (`stripe`); "
+            "without it lists stay lean.",
         },
         {
             "name": "cursor",

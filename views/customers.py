@@ -4,7 +4,7 @@ refresh poll, and ``flask seed-demo``."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_htmx import make_response
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
@@ -12,6 +12,7 @@ from models.customer_list import BadCursor, change_marker, list_page, parse_curs
 from models.demo import DEMO_EMAIL, DEMO_PASSWORD, create_demo
 from models.user import User, utcnow
 from views.auth import login_required
+from views.customer_detail import customer_detail
 from views.rendering import htmx, page_or_fragment, wants_fragment
 
 bp = Blueprint("customers", __name__, cli_group=None)
@@ -44,24 +45,54 @@ def _list_args() -> dict:
     }
 
 
+LIST_STATE = ("sync", "q", "page", "after", "before")
+
+
+def _list_state() -> dict:
+    """The list's query-string state, carried by the customer page's URL so that a
+    reload (or a link without JavaScript) shows the same list beside the panel.
+    Defaults (All, page 1) are left out, so URLs stay as short as the list's own."""
+    defaults = {"sync": "all", "page": "1"}
+    return {
+        key: request.args[key]
+        for key in LIST_STATE
+        if request.args.get(key) and request.args[key] != defaults.get(key)
+    }
+
+
+def _list_context() -> dict:
+    args = _list_args()
+    counts = stats(g.business.id)
+    return {
+        "result": list_page(g.business.id, **args),
+        "sync": args["sync"],
+        "q": args["q"],
+        "self_url": url_for("customers.index", **_list_state()),
+        "list_state": _list_state(),
+        "has_customers": counts["all"] > 0,
+        "marker": counts["changes"],
+        "sync_labels": SYNC_LABELS,
+    }
+
+
 @bp.get("/customers")
 @login_required
 def index():
     """The list, filtered by sync state and search, newest Customer since first."""
-    args = _list_args()
-    result = list_page(g.business.id, **args)
-    counts = stats(g.business.id)
-    return page_or_fragment(
-        "customers/index.html",
-        "customers/_table.html",
-        result=result,
-        sync=args["sync"],
-        q=args["q"],
-        self_url=request.full_path.rstrip("?"),
-        has_customers=counts["all"] > 0,
-        marker=counts["changes"],
-        sync_labels=SYNC_LABELS,
-    )
+    return page_or_fragment("customers/index.html", "customers/_table.html", **_list_context())
+
+
+@bp.get("/customers/<int:customer_id>")
+@login_required
+def show(customer_id: int):
+    """The customer page: the panel alone for htmx (opened beside the list), else the
+    whole list page with the panel open, so a reload or Back shows the same."""
+    context = {"detail": customer_detail(_own_customer(customer_id), current_app.config)}
+    if wants_fragment():
+        context["list_state"] = _list_state()
+    else:  # only the whole page needs the list
+        context.update(_list_context())
+    return page_or_fragment("customers/index.html", "customers/_panel.html", **context)
 
 
 @bp.get("/customers/changes")
@@ -96,7 +127,7 @@ def _row_or_list(customer: Customer):
     return response
 
 
-@bp.get("/customers/<int:customer_id>")
+@bp.get("/customers/<int:customer_id>/row")
 @login_required
 def row(customer_id: int):
     """One row, as the inline edit's Cancel and Escape put it back."""

@@ -53,23 +53,30 @@ def build_server(secret: str):
 
     @server.tool()
     def list_customers(
-        sync: SyncFilter = "all", q: str = "", cursor: str | None = None, limit: int = 50
+        sync: SyncFilter = "all",
+        q: str = "",
+        cursor: str | None = None,
+        limit: int = 50,
+        expand: Literal["stripe"] | None = None,
     ) -> dict:
         """List customers, newest Customer since first. sync: all, synced, not_synced or
         deleted (in Stripe); q searches name and email; pass next_cursor back as cursor
-        for the next page."""
+        for the next page; expand="stripe" adds each customer's full Stripe object."""
         with _as_token(secret) as token:
             page = customer_api.list_customers(
-                token.business_id, sync=sync, q=q, cursor=cursor, limit=limit
+                token.business_id, sync=sync, q=q, cursor=cursor, limit=limit, expand=expand
             )
             return page.to_json()
 
     @server.tool()
     def get_customer(customer_id: int) -> dict:
-        """One customer by its id."""
+        """One customer by its id, with `stripe`: Stripe's full customer object as last
+        synced (phone, addresses, tax ids, balance, metadata…), or null when the customer
+        is not from Stripe or its object has not been fetched yet. A synced customer has
+        a populated stripeCustomerId (also given as stripe_customer_id)."""
         with _as_token(secret) as token:
             return customer_api.customer_json(
-                customer_api.get_customer(token.business_id, customer_id)
+                customer_api.get_customer(token.business_id, customer_id), stripe=True
             )
 
     @server.tool()

@@ -38,3 +38,28 @@ def test_buttons_create_update_delete_and_revoke(sandbox, client, account):
     requests.post(f"{base}/revoke", timeout=5)
     page = requests.get(sandbox.url + "/", params={"account": account}, timeout=5).text
     assert "account.application.deauthorized" in page and "revoked" in page
+
+
+def test_customer_page_shows_fields_and_tax_ids_and_its_forms_act(sandbox, client, account):
+    opts = {"stripe_account": account}
+    made = client.v1.customers.create(
+        {"name": "Paged", "phone": "+1 555 0100", "metadata": {"crm_id": "CRM-7"}}, opts
+    )
+    url = f"{sandbox.url}/accounts/{account}/customers/{made.id}"
+    index = requests.get(sandbox.url + "/", params={"account": account}, timeout=5).text
+    assert f'href="/accounts/{account}/customers/{made.id}"' in index
+    requests.post(f"{url}/tax_ids", data={"type": "gb_vat", "value": "GB123456789"}, timeout=5)
+    requests.post(
+        f"{url}/fields",
+        data={"phone": "+1 555 0199", "description": "", "tax_exempt": "exempt"},
+        timeout=5,
+    )
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200
+    for text in ("Paged", "+1 555 0199", "CRM-7", "GB123456789", "exempt", "&#34;tax_ids&#34;"):
+        assert text in page.text, text
+    fetched = client.v1.customers.retrieve(made.id, {"expand": ["tax_ids"]}, opts)
+    assert (fetched.phone, fetched.tax_exempt) == ("+1 555 0199", "exempt")
+    (tax,) = fetched.tax_ids.data
+    requests.post(f"{url}/tax_ids/{tax.id}/delete", timeout=5)
+    assert client.v1.customers.tax_ids.list(made.id, options=opts).data == []
