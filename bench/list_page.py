@@ -115,7 +115,9 @@ def main() -> None:
 
     from app import create_app
 
-    app = create_app({"DATABASE_URL": str(DATA), "SECRET_KEY": "bench-" * 8})
+    app = create_app(
+        {"DATABASE_URL": str(DATA), "SECRET_KEY": "bench-" * 8, "TRUSTED_HOSTS": "localhost"}
+    )
     client = logged_in_client(app)
     print(f"{'case':34} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target p95")
     for label, url, target in cases(app):

@@ -22,6 +22,7 @@ from flask import (
 from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
 from sync import connect
 from views.auth import login_required
+from views.public_url import public_url
 
 bp = Blueprint("stripe_connect", __name__, cli_group=None)
 
@@ -56,10 +57,7 @@ def _oauth_app():
 
 
 def _redirect_uri() -> str:
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return public.rstrip("/") + url_for("stripe_connect.callback")
-    return url_for("stripe_connect.callback", _external=True)
+    return public_url(url_for("stripe_connect.callback"))
 
 
 def _back(message: str):

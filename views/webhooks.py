@@ -19,6 +19,7 @@ from sync import webhook_input, webhooks
 from sync.webhook_health import health_for
 from views.auth import login_required
 from views.csrf import exempt
+from views.public_url import public_url
 
 bp = Blueprint("webhooks", __name__, cli_group=None)
 
@@ -71,12 +72,8 @@ def too_large(_exc):
 
 
 def webhook_url() -> str:
-    """The URL to configure in Stripe: PUBLIC_URL when set (how Stripe reaches us
-    behind a proxy), else this request's host."""
-    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    if public:
-        return public + url_for("webhooks.receive")
-    return url_for("webhooks.receive", _external=True)
+    """The URL to configure in Stripe."""
+    return public_url(url_for("webhooks.receive"))
 
 
 def _health_context() -> dict | None:
