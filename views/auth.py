@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.business import Business
+from models.passwords import MIN_LENGTH, email_problem, password_problem
 from models.user import User
 
 bp = Blueprint("auth", __name__, cli_group=None)
@@ -95,14 +96,22 @@ def logout():
 
 @bp.cli.command("create-owner")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help=f"At least {MIN_LENGTH} characters, not a common password (prompted if omitted).",
+)
 @click.option("--business", "business_name", default="My business", show_default=True)
 def create_owner(email: str, password: str, business_name: str) -> None:
     """Create an owner who can log in, with their primary business."""
-    if "@" not in email:
-        raise click.BadParameter("must be an email address", param_hint="--email")
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    problem = email_problem(email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--email")
+    problem = password_problem(password, email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     if User.by_email(email):
         raise click.ClickException(f"an owner with email {email} already exists")
     user = User.create_owner(email, password, business_name)
