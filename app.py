@@ -11,6 +11,7 @@ import os
 from flask import Flask, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from models import password_hashing
 from models.db import db, init_db
 from models.migrations import migrate
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
@@ -36,6 +37,12 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",  # Strict would drop the session on the OAuth callback
     "SESSION_COOKIE_SECURE": False,  # also set per request when served over HTTPS
+    "REDIS_URL": "",  # shared counters for the throttles of several processes; empty: memory
+    # Failed logins allowed per window (limits' syntax), per account and per client address.
+    "LOGIN_LIMIT_PER_ACCOUNT": "5/minute;20/hour",
+    "LOGIN_LIMIT_PER_ADDRESS": "10/minute;100/hour",
+    "IMPORT_RETRY_LIMIT": "3/minute;20/hour",  # "Retry import" per business
+    "PASSWORD_HASH_CONCURRENCY": 2,  # password hashes at once per process; more get 429
     "STRIPE_RATE_LIMIT": "",  # requests/s; empty: Stripe's limit for the key (100 live, 25 test)
     "IMPORT_REQUEST_ATTEMPTS": TokenBucket.attempts,
     "IMPORT_BACKOFF": TokenBucket.backoff,  # seconds before the first retry; doubles
@@ -135,6 +142,7 @@ def create_app(config: dict | None = None) -> Flask:
             db.close()
 
     htmx.init_app(app)
+    password_hashing.configure(app.config["PASSWORD_HASH_CONCURRENCY"])
     _register_views(app)
     # Lets the layout link to areas by endpoint name only once they exist.
     app.jinja_env.globals["view_names"] = app.view_functions
@@ -148,6 +156,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_views(app: Flask) -> None:
     from views import (
+        account,
         api,
         api_tokens,
         auth,
@@ -156,13 +165,16 @@ def _register_views(app: Flask) -> None:
         demo,
         imports,
         stripe_connect,
+        throttle,
         webhooks,
     )
 
     csrf.init_app(app)
+    throttle.init_app(app)
     auth.init_app(app)
     for blueprint in (
         auth.bp,
+        account.bp,
         customers.bp,
         stripe_connect.bp,
         imports.bp,
