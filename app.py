@@ -164,12 +164,14 @@ def _register_views(app: Flask) -> None:
         customers,
         demo,
         imports,
+        security_headers,
         stripe_connect,
         throttle,
         webhooks,
     )
 
     csrf.init_app(app)
+    security_headers.init_app(app)
     throttle.init_app(app)
     auth.init_app(app)
     for blueprint in (
