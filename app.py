@@ -160,6 +160,7 @@ def _register_views(app: Flask) -> None:
         api,
         api_tokens,
         auth,
+        body_limits,
         csrf,
         customers,
         demo,
@@ -170,6 +171,7 @@ def _register_views(app: Flask) -> None:
         webhooks,
     )
 
+    body_limits.init_app(app)
     csrf.init_app(app)
     security_headers.init_app(app)
     throttle.init_app(app)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from sync import webhook_input, webhooks
 from sync.webhook_health import health_for
+from views import body_limits
 from views.auth import login_required
 from views.csrf import exempt
 from views.public_url import public_url
@@ -31,6 +32,7 @@ def init_app(app: Flask) -> None:
 
 @bp.post("/webhooks/stripe")
 @exempt
+@body_limits.allow(webhook_input.MAX_BODY)
 def receive():
     """Verify, record once and apply a Stripe event. Signed, so no login or CSRF."""
     if (request.content_length or 0) > webhook_input.MAX_BODY:
