@@ -8,14 +8,17 @@ from __future__ import annotations
 import pytest
 
 from models.import_run import ImportRun
+from tests import import_support
 from tests.conftest import make_test_app
-from tests.import_support import FAST, link, sandbox, wait_for_run  # noqa: F401
+from tests.import_support import FAST, link, wait_for_run
+
+sandbox = import_support.sandbox  # the fixture, under its own name
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def app(tmp_path, sandbox):  # noqa: F811
+def app(tmp_path, sandbox):
     return make_test_app(
         tmp_path, STRIPE_SANDBOX_URL=sandbox.url, IMPORT_RETRY_LIMIT="2/minute", **FAST
     )
@@ -31,7 +34,7 @@ def test_retry_on_a_run_that_did_not_fail_does_nothing(
     logged_in,
     business,
     sandbox,
-    status,  # noqa: F811
+    status,
 ):
     link(business, sandbox.create_account(customers=3))
     run = ImportRun.create(business=business, status=status, total=3, seen=3)
@@ -40,7 +43,7 @@ def test_retry_on_a_run_that_did_not_fail_does_nothing(
     assert [(r.id, r.status) for r in ImportRun.select()] == [(run.id, status)]
 
 
-def test_retry_on_an_older_failed_run_does_nothing(client, logged_in, business, sandbox):  # noqa: F811
+def test_retry_on_an_older_failed_run_does_nothing(client, logged_in, business, sandbox):
     link(business, sandbox.create_account(customers=3))
     old = ImportRun.create(business=business, status="failed", last_error="x")
     newer = ImportRun.create(business=business, status="succeeded")
@@ -49,7 +52,7 @@ def test_retry_on_an_older_failed_run_does_nothing(client, logged_in, business, 
     assert (old.refresh().status, newer.refresh().status) == ("failed", "succeeded")
 
 
-def test_two_clicks_on_a_failed_run_resume_it_once(client, logged_in, business, sandbox):  # noqa: F811
+def test_two_clicks_on_a_failed_run_resume_it_once(client, logged_in, business, sandbox):
     link(business, sandbox.create_account(customers=150))
     run = ImportRun.create(business=business, status="failed", last_error="Stripe was down.")
     first = _retry(client, logged_in, run, **HTMX)
@@ -59,7 +62,7 @@ def test_two_clicks_on_a_failed_run_resume_it_once(client, logged_in, business, 
     assert ImportRun.select().count() == 1 and run.refresh().attempts == 1
 
 
-def test_retries_are_rate_limited_per_business(client, logged_in, business, sandbox):  # noqa: F811
+def test_retries_are_rate_limited_per_business(client, logged_in, business, sandbox):
     link(business, sandbox.create_account(customers=3))
     run = ImportRun.create(business=business, status="failed", last_error="x")
     for _ in range(2):

@@ -102,3 +102,55 @@ def test_concurrent_logins_get_a_fast_429_instead_of_queueing(live_server, owner
         for thread in threads:
             thread.join()
     assert sorted(answers) == [400, 400, 429, 429, 429]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A private redis-server on a free port, as a scaled-out deployment would share."""
+    import socket
+    import subprocess
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+    def accepts() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    wait_until(accepts, timeout=20)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_with_redis_two_processes_share_the_login_counters(tmp_path, redis_url):
+    from models import User
+    from tests.conftest import make_test_app
+
+    first = make_test_app(tmp_path, REDIS_URL=redis_url)
+    second = make_test_app(tmp_path, REDIS_URL=redis_url)
+    User.create_owner("owner@example.com", PASSWORD, "Shingle Roofing")
+    for n in range(5):
+        attempt = _attempt(first.test_client(), "owner@example.com", "guess", f"10.0.0.{n}")
+        assert attempt.status_code == 400
+    assert (
+        _attempt(second.test_client(), "owner@example.com", PASSWORD, "10.0.9.9").status_code == 429
+    )
