@@ -11,10 +11,12 @@ import os
 from flask import Flask, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
+from models import password_hashing
 from models.db import db, init_db
 from models.migrations import migrate
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
+from views import log_redaction
 from views.rendering import htmx
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -24,7 +26,8 @@ DEFAULTS = {
     "SECRET_KEY": DEFAULT_SECRET_KEY,
     "DATABASE_URL": "",  # empty: instance/shingleai.sqlite3
     "DEMO": False,
-    "PUBLIC_URL": "",  # how Stripe reaches us, for the webhook URL shown to the owner
+    "PUBLIC_URL": "",  # how Stripe and browsers reach us: OAuth redirect, webhook URL, API
+    "TRUSTED_HOSTS": "",  # comma-separated Host header values accepted (Flask's TRUSTED_HOSTS)
     "STRIPE_SECRET_KEY": "",
     "STRIPE_CLIENT_ID": "",
     "STRIPE_WEBHOOK_SECRET": "",  # comma-separated during a secret roll
@@ -34,6 +37,12 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",  # Strict would drop the session on the OAuth callback
     "SESSION_COOKIE_SECURE": False,  # also set per request when served over HTTPS
+    "REDIS_URL": "",  # shared counters for the throttles of several processes; empty: memory
+    # Failed logins allowed per window (limits' syntax), per account and per client address.
+    "LOGIN_LIMIT_PER_ACCOUNT": "5/minute;20/hour",
+    "LOGIN_LIMIT_PER_ADDRESS": "10/minute;100/hour",
+    "IMPORT_RETRY_LIMIT": "3/minute;20/hour",  # "Retry import" per business
+    "PASSWORD_HASH_CONCURRENCY": 2,  # password hashes at once per process; more get 429
     "STRIPE_RATE_LIMIT": "",  # requests/s; empty: Stripe's limit for the key (100 live, 25 test)
     "IMPORT_REQUEST_ATTEMPTS": TokenBucket.attempts,
     "IMPORT_BACKOFF": TokenBucket.backoff,  # seconds before the first retry; doubles
@@ -74,6 +83,29 @@ def _resolve_stripe(config: dict) -> None:
         )
 
 
+def _refuse_unsafe_settings(app: Flask) -> None:
+    """Settings that are fine on a laptop but dangerous once served: the built-in
+    SECRET_KEY (anyone can forge a session with it, so debug mode does not excuse it)
+    and URLs built from whatever Host header a client sends."""
+    config = app.config
+    local = config["DEMO"] or config.get("TESTING")
+    if config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not local:
+        raise RuntimeError(
+            "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
+            "string (or DEMO=1 to try the app locally)."
+        )
+    hosts = config["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    config["TRUSTED_HOSTS"] = hosts or None
+    if not (config["PUBLIC_URL"] or hosts or local or app.debug):
+        raise RuntimeError(
+            "Set PUBLIC_URL (how browsers and Stripe reach the app, e.g. "
+            "https://customers.example.com) or TRUSTED_HOSTS: otherwise the OAuth redirect "
+            "and the webhook URL would follow any Host header a client sends."
+        )
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Marks the session cookie Secure whenever the request came over HTTPS."""
 
@@ -84,15 +116,12 @@ class _SessionInterface(SecureCookieSessionInterface):
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: configuration, database (migrated to the latest schema),
     extensions, blueprints."""
+    log_redaction.install()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     app.config.update(_from_environment())
     app.config.update(config or {})
-    if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not (app.debug or app.config["DEMO"]):
-        raise RuntimeError(
-            "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
-            "string (or DEMO=1 to try the app locally)."
-        )
+    _refuse_unsafe_settings(app)
     _resolve_stripe(app.config)
     app.session_interface = _SessionInterface()
 
@@ -127,6 +156,7 @@ def create_app(config: dict | None = None) -> Flask:
             db.close()
 
     htmx.init_app(app)
+    password_hashing.configure(app.config["PASSWORD_HASH_CONCURRENCY"])
     _register_views(app)
     # Lets the layout link to areas by endpoint name only once they exist.
     app.jinja_env.globals["view_names"] = app.view_functions
@@ -140,21 +170,29 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_views(app: Flask) -> None:
     from views import (
+        account,
         api,
         api_tokens,
         auth,
+        body_limits,
         csrf,
         customers,
         demo,
         imports,
+        security_headers,
         stripe_connect,
+        throttle,
         webhooks,
     )
 
+    body_limits.init_app(app)
     csrf.init_app(app)
+    security_headers.init_app(app)
+    throttle.init_app(app)
     auth.init_app(app)
     for blueprint in (
         auth.bp,
+        account.bp,
         customers.bp,
         stripe_connect.bp,
         imports.bp,

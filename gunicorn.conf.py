@@ -9,8 +9,30 @@ configured in models/db.py (WAL, synchronous=NORMAL, busy timeout).
 import multiprocessing
 import os
 
-if not os.environ.get("SECRET_KEY"):
+from gunicorn.glogging import Logger
+
+from app import DEFAULT_SECRET_KEY
+from views import log_redaction
+
+if os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY) == DEFAULT_SECRET_KEY:
+    # Even with DEMO=1 or FLASK_DEBUG=1: a production server never signs sessions with
+    # a key that anyone can read in the source.
     raise SystemExit("Set SECRET_KEY to a long random string before starting gunicorn.")
+
+log_redaction.install()
+
+
+class RedactingLogger(Logger):
+    """The access log's fields with secrets masked (the request line's query, the
+    Basic-auth user, headers a custom format names), before any format sees them."""
+
+    def atoms(self, resp, req, environ, request_time):
+        found = super().atoms(resp, req, environ, request_time)
+        return {
+            name: log_redaction.redact(value) if isinstance(value, str) else value
+            for name, value in found.items()
+        }
+
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
@@ -25,5 +47,6 @@ graceful_timeout = 30
 # workers, not in a forked-away master.
 preload_app = False
 accesslog = os.environ.get("ACCESS_LOG") or None
+logger_class = RedactingLogger
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")

@@ -109,6 +109,7 @@ def child(args: argparse.Namespace) -> None:
 
     config = {
         "SECRET_KEY": "bench",
+        "PUBLIC_URL": "http://127.0.0.1:5000",
         "DATABASE_URL": args.db if "://" in args.db else f"sqlite:///{args.db}",
         "STRIPE_SANDBOX_URL": args.url,
         "STRIPE_RATE_LIMIT": args.rate,

@@ -211,7 +211,9 @@ def run(backend: str, args) -> None:
     from app import create_app
 
     url = str(DATA) if backend == "sqlite" else args.postgres_url
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" * 8})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "bench-" * 8, "TRUSTED_HOSTS": "localhost"}
+    )
     client = logged_in_client(app)
     print(f"\n{backend}: {ROWS:,} + {ROWS:,} rows")
     print(f"{'case':34} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target p95")

@@ -81,7 +81,7 @@ def prepare_database(path: Path | str, sandbox: Sandbox) -> tuple[Path | str, in
     from app import create_app
     from models import StripeAccount, User, db
 
-    create_app({"SECRET_KEY": "bench", "DATABASE_URL": str(path)})
+    create_app({"SECRET_KEY": "bench", "DATABASE_URL": str(path), "PUBLIC_URL": "http://x"})
     with db.connection_context():
         user = User.create_owner("bench@example.com", "bench-password", "Bench roofing")
         business = user.businesses.get()
@@ -110,6 +110,7 @@ def start_gunicorn(db_path: Path | str, sandbox_url: str):
         STRIPE_SANDBOX_URL=sandbox_url,
         STRIPE_WEBHOOK_SECRET=SECRET,
         BIND=f"127.0.0.1:{port}",
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
         LOG_LEVEL="warning",
     )
     proc = subprocess.Popen(

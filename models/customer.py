@@ -26,6 +26,11 @@ EMAIL_MAX = 512
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def is_email(text: str) -> bool:
+    """An address like name@example.com, of a length we store."""
+    return len(text) <= EMAIL_MAX and bool(_EMAIL.match(text))
+
+
 def validate_fields(name: str | None, email: str | None) -> dict[str, str]:
     """The errors, by field, of a name and email typed in ShingleAI (the inline
     edit, the API, MCP). Empty means valid. Stripe's own data is never validated:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from peewee import CharField, DateTimeField
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.db import BaseModel, db
+from models.password_hashing import hash_password, password_matches
 
 
 def utcnow() -> datetime:
@@ -21,10 +21,10 @@ class User(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return password_matches(self.password_hash, password)
 
     @classmethod
     def by_email(cls, email: str) -> User | None:

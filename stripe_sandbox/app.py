@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from stripe_sandbox.webhooks import Dispatcher
 def create_sandbox_app(settings: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `settings` may be a `Settings`, a dict (extra keys are faults) or None."""
     settings = Settings.from_any(settings)
+    if not settings.control_token:
+        settings.control_token = secrets.token_urlsafe(24)
     faults = Faults(settings.faults)
     dispatcher = Dispatcher(faults)
     store = Store(settings, listener=dispatcher.enqueue)

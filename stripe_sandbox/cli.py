@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -17,7 +18,7 @@ from werkzeug.serving import make_server
 
 from stripe_sandbox.app import create_sandbox_app
 from stripe_sandbox.context import KEY
-from stripe_sandbox.control_client import ControlClient
+from stripe_sandbox.control_client import TOKEN_ENV, ControlClient, write_token_file
 from stripe_sandbox.settings import Settings
 from stripe_sandbox.testing import QuietHandler
 
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--redirect-uri", help="used when /oauth/authorize gets none")
     serve.add_argument("--fault", action="append", default=[], metavar="KEY=VALUE")
     serve.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    serve.add_argument(
+        "--control-token",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"token of the /_sandbox control API (default: ${TOKEN_ENV}, else random); "
+        "written to a file only this user can read, where the other commands find it",
+    )
     serve.set_defaults(run=_serve)
 
     def remote(name: str, help: str) -> argparse.ArgumentParser:
@@ -102,11 +109,13 @@ def _serve(args: argparse.Namespace) -> int:
         webhook_secret=args.webhook_secret,
         redirect_uri=args.redirect_uri,
         state_file=args.state,
+        control_token=args.control_token,
         faults=_pairs(args.fault),
     )
     app = create_sandbox_app(settings)
     extra = {"request_handler": QuietHandler} if args.quiet else {}
     server = make_server(args.host, args.port, app, threaded=True, **extra)
+    token_path = write_token_file(server.server_port, settings.control_token)
     print(f"Stripe sandbox on http://{args.host}:{server.server_port}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -116,6 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
         app.extensions[KEY].close()
+        token_path.unlink(missing_ok=True)
     return 0
 
 

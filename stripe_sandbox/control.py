@@ -1,11 +1,16 @@
 """`/_sandbox/*`: the JSON control API used by tests, the CLI and benchmarks.
 
 It is not part of Stripe; it does what a person would do in Stripe's dashboard (create
-accounts, revoke access, edit customers) plus the sandbox's own fault settings.
+accounts, revoke access, edit customers) plus the sandbox's own fault settings. Anyone
+who can call it can mint OAuth codes and revoke access, so it answers only loopback
+clients that send the sandbox's control token (``X-Sandbox-Token``), whatever address
+the sandbox itself listens on.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -14,6 +19,26 @@ from stripe_sandbox import errors, grants
 from stripe_sandbox.context import sandbox
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
+
+TOKEN_HEADER = "X-Sandbox-Token"
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+@bp.before_request
+def _authenticate() -> Response | None:
+    if not _is_loopback(request.remote_addr):
+        return jsonify({"error": "the control API answers only this machine"}), 403
+    sent = request.headers.get(TOKEN_HEADER, "")
+    expected = sandbox().settings.control_token or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return jsonify({"error": f"send the sandbox's control token in {TOKEN_HEADER}"}), 401
+    return None
 
 
 def _body() -> dict[str, Any]:

@@ -1,19 +1,59 @@
-"""HTTP client for `/_sandbox/*`, shared by `SandboxServer` and the CLI."""
+"""HTTP client for `/_sandbox/*`, shared by `SandboxServer` and the CLI.
+
+The control API needs the sandbox's token. `SandboxServer` passes its own; another
+process finds it in `STRIPE_SANDBOX_CONTROL_TOKEN`, or in the file `serve` writes for
+its port (readable by its user only), so the CLI works against a sandbox started by
+the demo or a benchmark without anyone copying the token.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+
+TOKEN_ENV = "STRIPE_SANDBOX_CONTROL_TOKEN"
+
+
+def token_file(port: int) -> Path:
+    """Where `serve` on ``port`` keeps its control token."""
+    return Path(tempfile.gettempdir()) / f"stripe-sandbox-{port}.token"
+
+
+def write_token_file(port: int, token: str) -> Path:
+    path = token_file(port)
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token)
+    return path
+
+
+def find_token(url: str) -> str:
+    """The control token for the sandbox at ``url``: the environment, else its file."""
+    if os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV]
+    path = token_file(urlsplit(url).port or 80)
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        raise RuntimeError(
+            f"no control token for {url}: set {TOKEN_ENV} (no {path} either)"
+        ) from None
 
 
 class ControlClient:
     """Talks to a running sandbox's control endpoint, from any process."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, token: str | None = None):
         self.url = url.rstrip("/")
         self._http = requests.Session()
+        self._http.headers["X-Sandbox-Token"] = token or find_token(self.url)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         resp = self._http.request(method, f"{self.url}/_sandbox{path}", json=body, timeout=120)

@@ -25,6 +25,9 @@ class Settings:
     redirect_uri: str | None = None
     state_file: str | None = None
     api_version: str = API_VERSION
+    # Required by the `/_sandbox/*` control API (header X-Sandbox-Token); None: a
+    # random one is made when the app is built.
+    control_token: str | None = None
     faults: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -6,6 +6,7 @@ that the official library reaches through `base_addresses`, never through patche
 
 from __future__ import annotations
 
+import secrets
 import threading
 from typing import Any
 
@@ -48,6 +49,7 @@ class SandboxServer:
             client_id=client_id,
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
+            control_token=secrets.token_urlsafe(24),
             faults=faults,
         )
         self._server = None
@@ -64,7 +66,7 @@ class SandboxServer:
             target=self._server.serve_forever, name="sandbox-http", daemon=True
         )
         self._thread.start()
-        self._control = ControlClient(self.url)
+        self._control = ControlClient(self.url, self._settings.control_token)
         return self
 
     def stop(self) -> None:

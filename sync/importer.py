@@ -125,20 +125,24 @@ def resume_interrupted(config: Mapping) -> list[ImportRun]:
     return resumed
 
 
-def retry(run: ImportRun, config: Mapping) -> ImportRun:
-    """The owner's "Retry import": resume a failed or interrupted run where it stopped
-    (a new run when the business has moved on)."""
+def retry(run: ImportRun, config: Mapping) -> ImportRun | None:
+    """The owner's "Retry import": resume the business's latest run where it stopped,
+    if it failed or was interrupted. Anything else is left alone (a run that succeeded,
+    is running, or has been followed by a newer one), so Retry never starts a full
+    re-import and two clicks make one run. Returns the run resumed, or None."""
     ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
     run = run.refresh()
-    if ImportRun.latest_for(run.business_id).id == run.id:
-        try:
-            if run.claim(from_status=(FAILED, INTERRUPTED)):
-                ImportRun.update(attempts=1).where(ImportRun.id == run.id).execute()
-                _launch(run.id, config, claim_from=None)
-                return run.refresh()
-        except IntegrityError:
-            pass
-    return start_import(run.business_id, config=config, reason="retry")
+    latest = ImportRun.latest_for(run.business_id)
+    if latest.id != run.id or run.status not in (FAILED, INTERRUPTED):
+        return None
+    try:
+        if not run.claim(from_status=(FAILED, INTERRUPTED)):
+            return None  # the other click won
+    except IntegrityError:  # another run of the business became active meanwhile
+        return None
+    ImportRun.update(attempts=1).where(ImportRun.id == run.id).execute()
+    _launch(run.id, config, claim_from=None)
+    return run.refresh()
 
 
 def run_in_foreground(

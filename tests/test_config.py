@@ -11,7 +11,11 @@ def make_app(tmp_path, monkeypatch):
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
         return create_app(
-            {"SECRET_KEY": "test-secret-key", "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}"}
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret-key",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+            }
         )
 
     return make

@@ -32,6 +32,7 @@ def server_env(app) -> dict[str, str]:
     return {
         "DATABASE_URL": app.config["DATABASE_URL"],
         "SECRET_KEY": app.config["SECRET_KEY"],
+        "PUBLIC_URL": "http://127.0.0.1",
         "PYTHONPATH": str(ROOT),
     }
 

@@ -16,6 +16,7 @@ from models.api_token import ApiToken, TokenError
 from views.api_schema import openapi_document
 from views.csrf import exempt
 from views.mcp_server import mcp_command
+from views.public_url import public_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", cli_group=None)
 bp.cli.add_command(mcp_command)
@@ -100,7 +101,7 @@ def _json_body() -> object:
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API; public, like any API reference."""
-    return jsonify(openapi_document(request.host_url.rstrip("/") + bp.url_prefix))
+    return jsonify(openapi_document(public_url(request.script_root + bp.url_prefix)))
 
 
 @bp.get("/customers")

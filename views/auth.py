@@ -7,13 +7,31 @@ import secrets
 from urllib.parse import urlsplit
 
 import click
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
-from werkzeug.security import check_password_hash, generate_password_hash
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.security import generate_password_hash
 
 from models.business import Business
+from models.customer import EMAIL_MAX
+from models.login_session import LoginSession
+from models.password_hashing import HashingBusy, password_matches
+from models.passwords import MAX_LENGTH, MIN_LENGTH, email_problem, password_problem
 from models.user import User
+from views.throttle import throttle
 
 bp = Blueprint("auth", __name__, cli_group=None)
+
+_SESSION_KEY = "login"
 
 
 def init_app(app: Flask) -> None:
@@ -24,10 +42,24 @@ def _load_owner() -> None:
     """Put the logged-in owner and their primary business on ``g``: every query of
     the dashboard is scoped to ``g.business``."""
     g.user = g.business = None
-    user_id = session.get("user_id")
-    if user_id is not None:
-        g.user = User.get_or_none(User.id == user_id)
-        g.business = Business.primary_for(g.user) if g.user else None
+    if _SESSION_KEY in session:
+        g.user = LoginSession.user_for(session[_SESSION_KEY])
+        if g.user is None:  # ended by logout, a password change, or expired
+            session.clear()
+        else:
+            g.business = Business.primary_for(g.user)
+
+
+def begin_session(user: User) -> None:
+    """A fresh session for ``user`` (a new cookie: no fixation), recorded server-side."""
+    session.clear()
+    session[_SESSION_KEY] = LoginSession.begin(user)
+
+
+def end_session() -> None:
+    """End this browser's session for good, copies of its cookie included."""
+    LoginSession.end(session.get(_SESSION_KEY))
+    session.clear()
 
 
 def login_required(view):
@@ -60,49 +92,90 @@ def _password_matches(user: User | None, password: str) -> bool:
     """An unknown email pays for one password hash too, so the answer's timing does
     not tell which emails have an account."""
     if user is None:
-        check_password_hash(_decoy_hash(), password)
+        password_matches(_decoy_hash(), password)
         return False
     return user.check_password(password)
+
+
+def _throttled(email: str) -> tuple[str, int] | None:
+    """Why this attempt is refused before any password is checked, and for how many
+    seconds; None when it may go on. Only failures count, so an owner who types their
+    password right is never slowed."""
+    limits = throttle()
+    for name, key, whose in (
+        ("login-address", request.remote_addr or "-", "from your address"),
+        ("login-account", email.lower(), "for this account"),
+    ):
+        if not limits.allows(name, key):
+            wait = limits.retry_after(name, key)
+            return f"Too many failed logins {whose}. Try again in {wait} seconds.", wait
+    return None
+
+
+def _count_failure(email: str) -> None:
+    throttle().count("login-address", request.remote_addr or "-")
+    if email:
+        throttle().count("login-account", email.lower())
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Show the login form; on success start a fresh session (no fixation)."""
-    error = None
-    email = ""
-    if request.method == "POST":
-        email = request.form.get("email", "").strip()
-        password = request.form.get("password", "")
-        user = User.by_email(email) if email else None
-        if not email or not password:
-            error = "Enter your email and password."
-        elif not _password_matches(user, password):
-            error = "That email and password do not match an account."
-        else:
-            session.clear()
-            session["user_id"] = user.id
-            return redirect(_safe_next(request.args.get("next")))
-    status = 400 if error else 200
-    return render_template("auth/login.html", error=error, email=email), status
+    if request.method != "POST":
+        return render_template("auth/login.html", error=None, email="")
+    email = request.form.get("email", "").strip()[:EMAIL_MAX]
+    password = request.form.get("password", "")
+    refused = _throttled(email)
+    if refused:
+        return _login_error(refused[0], email, 429, retry_after=refused[1])
+    if not email or not password:
+        return _login_error("Enter your email and password.", email, 400)
+    user = User.by_email(email)
+    try:
+        matches = len(password) <= MAX_LENGTH and _password_matches(user, password)
+    except HashingBusy as busy:
+        return _login_error(str(busy), email, 429, retry_after=1)
+    if not matches:
+        _count_failure(email)
+        return _login_error("That email and password do not match an account.", email, 400)
+    begin_session(user)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _login_error(message: str, email: str, status: int, *, retry_after: int | None = None):
+    response = current_app.make_response(
+        (render_template("auth/login.html", error=message, email=email), status)
+    )
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    end_session()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 
 
 @bp.cli.command("create-owner")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help=f"At least {MIN_LENGTH} characters, not a common password (prompted if omitted).",
+)
 @click.option("--business", "business_name", default="My business", show_default=True)
 def create_owner(email: str, password: str, business_name: str) -> None:
     """Create an owner who can log in, with their primary business."""
-    if "@" not in email:
-        raise click.BadParameter("must be an email address", param_hint="--email")
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
+    problem = email_problem(email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--email")
+    problem = password_problem(password, email)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     if User.by_email(email):
         raise click.ClickException(f"an owner with email {email} already exists")
     user = User.create_owner(email, password, business_name)

@@ -3,7 +3,7 @@
 The token lives in the signed session; forms send it as ``csrf_token`` and htmx
 sends it in the ``X-CSRFToken`` header (set once on ``<body hx-headers>``). Views that
 authenticate by other means (the signed Stripe webhook, bearer-token API) opt out
-with ``exempt``. No page may be framed by another site (clickjacking).
+with ``exempt``. (No page may be framed by another site: views/security_headers.py.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Flask, Response, abort, current_app, request, session
+from flask import Flask, abort, current_app, request, session
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 _EXEMPT_ATTR = "_csrf_exempt"
@@ -43,15 +43,6 @@ def _check() -> None:
         abort(400, "This form has expired or did not come from this site. Reload the page.")
 
 
-def _forbid_framing(response: Response) -> Response:
-    """A page framed by another site could trick the owner into clicking one of our
-    buttons, token and all: no page may be framed."""
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.before_request(_check)
-    app.after_request(_forbid_framing)
     app.jinja_env.globals["csrf_token"] = csrf_token

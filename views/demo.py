@@ -5,6 +5,7 @@ demo data on first start, so the app works offline with no Stripe account."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -49,6 +50,10 @@ def _start_sandbox(app_url: str) -> subprocess.Popen:
         config["STRIPE_WEBHOOK_SECRET"].split(",")[0],
         "--state",
         state,
+        # Its control API needs a token; `python -m stripe_sandbox …` finds it in the
+        # file the sandbox writes for its port.
+        "--control-token",
+        secrets.token_urlsafe(24),
     ]
     process = subprocess.Popen(command)
     _wait_for_port(sandbox.hostname or "127.0.0.1", sandbox.port or 12111, process)

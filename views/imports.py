@@ -5,7 +5,17 @@ runs a dead process left behind, and ``flask import-customers`` for operators.""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    url_for,
+)
 
 from models.business import Business
 from models.db import db
@@ -15,6 +25,7 @@ from models.user import User
 from sync import importer
 from views.auth import login_required
 from views.rendering import htmx
+from views.throttle import throttle
 
 bp = Blueprint("imports", __name__, cli_group=None)
 
@@ -63,10 +74,10 @@ def _owned_run(run_id: int) -> ImportRun:
     return run
 
 
-def _render(run: ImportRun):
+def _render(run: ImportRun, notice: str | None = None):
     """The partial; when a poll sees the run finish, the Customers table refreshes."""
     response = current_app.make_response(
-        render_template("imports/_status.html", import_view=status_of(run))
+        render_template("imports/_status.html", import_view=status_of(run), notice=notice)
     )
     if htmx and run.status == "succeeded":
         response.headers["HX-Trigger"] = "customers-changed"
@@ -83,10 +94,21 @@ def status(run_id: int):
 @bp.post("/imports/<int:run_id>/retry")
 @login_required
 def retry(run_id: int):
-    """Resume a failed or interrupted import where it stopped."""
-    run = importer.retry(_owned_run(run_id), current_app.config)
+    """Resume a failed or interrupted import where it stopped; nothing for any other
+    run (a double click, a stale page), and at most IMPORT_RETRY_LIMIT a business."""
+    run = _owned_run(run_id)
+    key = str(g.business.id)
+    notice = None
+    if not throttle().allows("import-retry", key):
+        wait = throttle().retry_after("import-retry", key)
+        notice = f"Too many retries. Try again in {wait} seconds."
+    elif importer.retry(run, current_app.config) is not None:
+        throttle().count("import-retry", key)
+    latest = ImportRun.latest_for(g.business) or run
     if htmx:
-        return _render(run)
+        return _render(latest, notice)
+    if notice:
+        flash(notice)
     return redirect(url_for("customers.index"))
 
 

@@ -22,6 +22,7 @@ from flask import (
 from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
 from sync import connect
 from views.auth import login_required
+from views.public_url import public_url
 
 bp = Blueprint("stripe_connect", __name__, cli_group=None)
 
@@ -56,10 +57,7 @@ def _oauth_app():
 
 
 def _redirect_uri() -> str:
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return public.rstrip("/") + url_for("stripe_connect.callback")
-    return url_for("stripe_connect.callback", _external=True)
+    return public_url(url_for("stripe_connect.callback"))
 
 
 def _back(message: str):
@@ -116,18 +114,33 @@ def callback():
     return _back("Stripe is connected. Your customers are being imported.")
 
 
-@bp.route("/stripe/switch/<int:attempt_id>", methods=["GET", "POST"])
-@login_required
-def switch(attempt_id: int):
-    """Confirm replacing the disconnected account by a different one."""
+def _pending_switch(attempt_id: int):
     attempt = ConnectAttempt.pending_switch(g.business, attempt_id)
     link = StripeAccount.for_business(g.business)
     if attempt is None or link is None:
         abort(404)
-    if request.method == "GET":
-        return render_template("stripe_connect/switch.html", attempt=attempt, link=link)
+    return attempt, link
+
+
+@bp.get("/stripe/switch/<int:attempt_id>")
+@login_required
+def switch(attempt_id: int):
+    """Ask whether to replace the disconnected account by a different one. Only a
+    page: GET and HEAD never decide anything."""
+    attempt, link = _pending_switch(attempt_id)
+    return render_template("stripe_connect/switch.html", attempt=attempt, link=link)
+
+
+@bp.post("/stripe/switch/<int:attempt_id>")
+@login_required
+def decide_switch(attempt_id: int):
+    """The owner's answer: switch, or keep (which gives back the new account's access)."""
+    attempt, link = _pending_switch(attempt_id)
+    decision = request.form.get("decision")
+    if decision not in ("switch", "keep"):
+        abort(400, "Choose whether to switch accounts or keep the current one.")
     try:
-        if request.form.get("decision") == "switch":
+        if decision == "switch":
             kept = connect.switch_account(g.business, attempt, current_app.config)
             return _back(
                 f"Stripe is connected to {attempt.account_id}. {kept} customers from "

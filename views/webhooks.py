@@ -17,8 +17,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from sync import webhook_input, webhooks
 from sync.webhook_health import health_for
+from views import body_limits
 from views.auth import login_required
 from views.csrf import exempt
+from views.public_url import public_url
 
 bp = Blueprint("webhooks", __name__, cli_group=None)
 
@@ -30,6 +32,7 @@ def init_app(app: Flask) -> None:
 
 @bp.post("/webhooks/stripe")
 @exempt
+@body_limits.allow(webhook_input.MAX_BODY)
 def receive():
     """Verify, record once and apply a Stripe event. Signed, so no login or CSRF."""
     if (request.content_length or 0) > webhook_input.MAX_BODY:
@@ -71,12 +74,8 @@ def too_large(_exc):
 
 
 def webhook_url() -> str:
-    """The URL to configure in Stripe: PUBLIC_URL when set (how Stripe reaches us
-    behind a proxy), else this request's host."""
-    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    if public:
-        return public + url_for("webhooks.receive")
-    return url_for("webhooks.receive", _external=True)
+    """The URL to configure in Stripe."""
+    return public_url(url_for("webhooks.receive"))
 
 
 def _health_context() -> dict | None:

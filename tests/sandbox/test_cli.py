@@ -63,7 +63,7 @@ def served(tmp_path, wait_until):
 
 def _up(url):
     try:
-        return requests.get(url + "/_sandbox/config", timeout=1).ok
+        return requests.get(url + "/_sandbox/config", timeout=1).status_code < 500
     except requests.ConnectionError:
         return False
 
