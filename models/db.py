@@ -4,9 +4,10 @@ threads can each point it at the configured file."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from peewee import Model, SqliteDatabase
+from peewee import SQL, DateTimeField, Model, Node, PostgresqlDatabase, Select, SqliteDatabase, fn
 
 # WAL lets readers (list pages) run while the importer or a webhook writes; the busy
 # timeout makes a writer wait for the lock instead of failing at once.
@@ -73,3 +74,23 @@ def init_db(url: str) -> SqliteDatabase:
         db.execute_sql("SELECT 1")  # creates the file in WAL mode before the keeper opens it
     _keep_open(path)
     return db
+
+
+def _is_postgres(database) -> bool:
+    target = getattr(database, "obj", database)  # a DatabaseProxy points at the real one
+    return isinstance(target, PostgresqlDatabase)
+
+
+def db_now(offset_seconds: float = 0.0, database=db) -> Node:
+    """The database's clock (UTC, naive, like every stored time) as an SQL expression,
+    shifted by ``offset_seconds``: heartbeats and staleness are measured by the one
+    clock every host shares, never by each host's own."""
+    if _is_postgres(database):
+        return SQL("(now() AT TIME ZONE 'UTC')") + timedelta(seconds=offset_seconds)
+    return fn.strftime("%Y-%m-%d %H:%M:%f", "now", f"{offset_seconds:+.3f} seconds")
+
+
+def db_clock(database=db) -> datetime:
+    """The database's clock now, as a value (for comparisons made in Python)."""
+    value = Select(columns=[db_now(database=database)]).bind(database).scalar()
+    return value if isinstance(value, datetime) else DateTimeField().python_value(value)

@@ -1,29 +1,22 @@
 """The initial import on the dashboard: a live status partial (included on the
-Customers list and the Stripe page), the owner's "Retry import", start-up resume of
-runs a dead process left behind, and ``flask import-customers`` for operators."""
+Customers list and the Stripe page), the owner's "Retry import", and ``flask
+import-customers`` for operators. Runs a dead worker left behind are resumed by the
+job queue's recovery sweep (sync/import_jobs.py)."""
 
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 
 from models.business import Business
-from models.db import db
 from models.import_run import ImportRun
 from models.stripe_account import StripeAccount
 from models.user import User
-from sync import importer
+from sync import import_jobs, importer
 from views.auth import login_required
 from views.rendering import htmx
 
 bp = Blueprint("imports", __name__, cli_group=None)
-
-
-def init_app(app: Flask) -> None:
-    """Resume imports whose process died (unless IMPORT_RESUME_ON_START is off)."""
-    if importer.setting(app.config, "IMPORT_RESUME_ON_START"):
-        with db.connection_context():
-            importer.resume_interrupted(app.config)
 
 
 def status_of(run: ImportRun | None) -> dict | None:
@@ -84,7 +77,7 @@ def status(run_id: int):
 @login_required
 def retry(run_id: int):
     """Resume a failed or interrupted import where it stopped."""
-    run = importer.retry(_owned_run(run_id), current_app.config)
+    run = import_jobs.retry(_owned_run(run_id), current_app.config)
     if htmx:
         return _render(run)
     return redirect(url_for("customers.index"))
