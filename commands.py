@@ -9,6 +9,8 @@ they build the app themselves with the settings they need:
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from app import create_app
@@ -49,6 +51,9 @@ def worker(threads: int | None) -> None:
     passes) until SIGINT or SIGTERM; a running import hands its run back to the queue."""
     from sync import jobs
 
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(threadName)s %(name)s: %(message)s"
+    )
     app = create_app({"JOBS_IN_PROCESS": "0"})
     count = threads or int(app.config["WORKER_THREADS"])
     queue = "Redis" if app.config["REDIS_URL"] else "the embedded SQLite queue"
