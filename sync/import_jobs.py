@@ -9,6 +9,7 @@ sweep racing another sweep on another host, starts the work exactly once.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 
 from huey import crontab
@@ -20,8 +21,9 @@ from sync.jobs import huey
 
 log = logging.getLogger(__name__)
 
-# Set while a follow-up recovery check is scheduled, so sweeps never pile them up.
+# Holds the due time of the one scheduled recovery check, so sweeps never pile them up.
 CHECK_PENDING = "import-recovery-check-pending"
+LOST_CHECK_AFTER = 60  # seconds past its due time: the check died with its worker
 
 
 def start_import(business_id: int, *, config: Mapping, reason: str = "connect") -> ImportRun:
@@ -43,9 +45,13 @@ def retry(run: ImportRun, config: Mapping) -> ImportRun:
 
 @huey.task()
 def run_import(run_id: int) -> None:
-    """Take the queued run and execute it; schedule its retry when one is due."""
+    """Take the queued run and execute it; schedule its retry when one is due. A
+    recovery check is armed first, so that if this worker dies mid-run another one
+    resumes the run as soon as its heartbeat goes stale."""
+    config = jobs.settings()
+    _check_again(importer.setting(config, "IMPORT_STALE_AFTER") + 1)
     with jobs.connection(), jobs.stoppable() as stop:
-        run = importer.take_and_execute(run_id, jobs.settings(), stop=stop)
+        run = importer.take_and_execute(run_id, config, stop=stop)
         if run is None:
             return
         if run.status == QUEUED:  # this worker is stopping: another one carries on
@@ -89,6 +95,16 @@ def sweep() -> list[int]:
         requeued, check_in = importer.recover(config)
     for run_id in requeued:
         run_import(run_id)
-    if check_in is not None and huey.put_if_empty(CHECK_PENDING, "1"):
-        recovery_check.schedule(delay=check_in)
+    if check_in is not None:
+        _check_again(check_in)
     return requeued
+
+
+def _check_again(delay: float) -> None:
+    """Schedule a recovery check in ``delay`` seconds unless one is pending already (a
+    check taken by a worker that was then killed is overdue: replace it)."""
+    pending = huey.get(CHECK_PENDING, peek=True)
+    if pending is not None and pending < time.time() - LOST_CHECK_AFTER:
+        huey.delete(CHECK_PENDING)
+    if huey.put_if_empty(CHECK_PENDING, time.time() + delay):
+        recovery_check.schedule(delay=delay)

@@ -37,6 +37,7 @@ DEFAULTS = {
     "REDIS_URL": "",  # empty: the embedded queue (SQLite file, consumer threads in process)
     "WORKER_THREADS": 8,  # consumer threads of `flask worker` (and of the embedded pool)
     "JOBS_IN_PROCESS": "",  # empty: yes when REDIS_URL is unset; 0/1 to force
+    "JOBS_QUEUE": "shingleai",  # the queue's name: deployments sharing one Redis differ
 }
 SHUTDOWN_TIMEOUT = 15.0  # seconds a stopping consumer waits for its tasks to wind down
 
@@ -136,6 +137,7 @@ def init_app(app, *, database_url: str) -> None:
     apps in one process) is stopped first."""
     global _settings
     stop_consumer()
+    huey.name = app.config.get("JOBS_QUEUE") or DEFAULTS["JOBS_QUEUE"]
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         huey.storage = RedisStorage(huey.name, url=redis_url)
