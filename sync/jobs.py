@@ -19,6 +19,7 @@ consumer's scheduler enqueues it in whichever process runs one.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
@@ -156,7 +157,8 @@ def settings() -> Mapping:
 
 
 def start_consumer(threads: int, *, owns_process: bool = False) -> _Consumer:
-    """Start consumer threads (and the scheduler of timed and periodic tasks)."""
+    """Start consumer threads (and the scheduler of timed and periodic tasks); they
+    are stopped when the process exits, so running imports hand their runs back."""
     global _consumer
     _consumer = _Consumer(
         huey,
@@ -179,6 +181,11 @@ def stop_consumer() -> None:
     consumer, _consumer = _consumer, None
     if consumer is not None:
         consumer.stop()
+
+
+# At exit, so that running imports hand their runs back (a killed process cannot, and
+# the recovery sweep covers that).
+atexit.register(stop_consumer)
 
 
 def run_worker(threads: int) -> None:

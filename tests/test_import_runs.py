@@ -235,3 +235,24 @@ def test_migration_0005_keeps_existing_data(tmp_path):
         assert ImportRun.latest_for(1).id == run.id
         with pytest.raises(IntegrityError), db.atomic():
             ImportRun.create(business=1)
+
+
+def test_heartbeats_go_on_through_rate_limit_waits(app, sandbox, business):
+    account = sandbox.create_account(customers=250)
+    link(business, account)
+    # Under two requests a second: probing the account (several requests, no page to
+    # write) waits far longer than the run may stay silent.
+    app.config.update(STRIPE_RATE_LIMIT=2, IMPORT_STALE_AFTER=1)
+    run_id = import_jobs.start_import(business.id, config=app.config).id
+    marked = []
+
+    def watch() -> ImportRun | None:
+        marked.append(ImportRun.mark_stale_interrupted(1))
+        run = ImportRun.get_by_id(run_id)
+        return run if run.status in ("succeeded", "failed") else None
+
+    run = wait_until(watch, timeout=60, message="the run ending")
+    assert run.status == "succeeded", run.last_error
+    assert len(marked) > 100 and set(marked) == {0}  # never once looked dead
+    assert run.attempts == 1
+    assert_mirrors(sandbox, account, business)
