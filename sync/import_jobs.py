@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from huey import crontab
 
 from models.db import db_clock
-from models.import_run import QUEUED, ImportRun
+from models.import_run import FAILED, QUEUED, ImportRun
 from sync import importer, jobs
 from sync.jobs import huey
 
@@ -65,7 +65,7 @@ def run_import(run_id: int) -> None:
 def retry_import(run_id: int) -> None:
     """An automatic retry is due: requeue the failed run (counting the attempt)."""
     with jobs.connection():
-        requeued = ImportRun.requeue(run_id, from_status="failed", due_retry=True)
+        requeued = ImportRun.requeue(run_id, from_status=FAILED, due_retry=True)
     if requeued:
         run_import(run_id)
 

@@ -157,6 +157,7 @@ def test_staleness_is_measured_by_the_database_clock(app, business):
 def test_start_up_resumes_interrupted_runs_unless_disabled(app, sandbox, business, tmp_path):
     account = sandbox.create_account(customers=400)
     link(business, account)
+    app.config.update(IMPORT_RESUME_ON_START=False)  # this process's sweeps stay out of it
     with pytest.raises(ProcessKilled):
         importer.run_in_foreground(business.id, app.config, on_page=_crash_after(1))
     run_id = ImportRun.get().id
@@ -167,7 +168,7 @@ def test_start_up_resumes_interrupted_runs_unless_disabled(app, sandbox, busines
     create_app({**config, "IMPORT_RESUME_ON_START": False})
     assert ImportRun.get_by_id(run_id).status == "running"
 
-    create_app(config)  # a restarted process
+    create_app(config)  # a restarted process: its consumer's first sweep resumes the run
     assert wait_for_run(run_id).status == "succeeded"
     assert_mirrors(sandbox, account, business)
 
