@@ -2,6 +2,9 @@
 #   make run   — the dashboard on http://127.0.0.1:5000 beside the local Stripe sandbox
 #   make test  — the whole test suite (unit, integration, browser), on SQLite and again
 #                on Postgres + Redis (started by .ci/services, installed when missing)
+# And the scaled-out layout on this machine (README, "Scaling out"):
+#   make cluster — Postgres and Redis (.ci/services), the sandbox, two app processes
+#                  on :8001 and :8002 and two workers, under honcho (Procfile)
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,11 +12,12 @@ STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 export FLASK_APP := app
 
-.PHONY: run test test-sqlite test-postgres services lint bench-list bench-import bench-webhooks
+.PHONY: run test test-sqlite test-postgres services cluster lint bench-list bench-import bench-webhooks
 
 # The private servers .ci/services starts (its default ports).
 TEST_DATABASE_URL ?= postgresql://shingleai@127.0.0.1:54329/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:63799/0
+CLUSTER_DATABASE_URL ?= postgresql://shingleai@127.0.0.1:54329/shingleai_cluster
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -28,6 +32,16 @@ $(CHROMIUM):
 
 run: $(STAMP)
 	DEMO=1 $(VENV)/bin/flask demo
+
+# The scaled-out layout on this machine, on the private Postgres and Redis.
+cluster: $(STAMP) services
+	@export DATABASE_URL="$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)}" \
+		REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
+		SECRET_KEY="$${SECRET_KEY:-cluster-local-not-secret}" DEMO=1; \
+	echo "Database $$DATABASE_URL, queue $$REDIS_URL"; \
+	$(VENV)/bin/flask db upgrade && $(VENV)/bin/flask seed-demo --if-empty && \
+	echo "App on http://127.0.0.1:8001 and http://127.0.0.1:8002 (demo@shingleai.test / shingle-demo)" && \
+	exec $(VENV)/bin/honcho start -f Procfile
 
 test: test-sqlite test-postgres
 

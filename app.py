@@ -13,7 +13,8 @@ from flask.sessions import SecureCookieSessionInterface
 
 from models import password_hashing
 from models.db import db, init_db
-from models.migrations import migrate
+from models.migrations import migrate, require_current
+from sync import import_jobs, jobs  # noqa: F401  (tasks register on import; views import the rest)
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
 from views import log_redaction
@@ -46,10 +47,22 @@ DEFAULTS = {
     "STRIPE_RATE_LIMIT": "",  # requests/s; empty: Stripe's limit for the key (100 live, 25 test)
     "IMPORT_REQUEST_ATTEMPTS": TokenBucket.attempts,
     "IMPORT_BACKOFF": TokenBucket.backoff,  # seconds before the first retry; doubles
+    # Empty: migrate on start in the embedded default, only check when scaled out
+    # (REDIS_URL set), where `flask db upgrade` is the release step. 1/0 to force.
+    "AUTO_MIGRATE": "",
     **IMPORT_DEFAULTS,
+    **jobs.DEFAULTS,
 }
 
 _BOOLEANS = {"DEMO", "SESSION_COOKIE_SECURE", "IMPORT_RESUME_ON_START"}
+
+
+def auto_migrate(config) -> bool:
+    """Whether this process migrates the schema on start (else it only checks it)."""
+    value = str(config.get("AUTO_MIGRATE", "")).strip().lower()
+    if value == "":
+        return not config.get("REDIS_URL")
+    return value in {"1", "true", "yes"}
 
 
 def _from_environment() -> dict:
@@ -114,8 +127,8 @@ class _SessionInterface(SecureCookieSessionInterface):
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the app: configuration, database (migrated to the latest schema),
-    extensions, blueprints."""
+    """Build the app: configuration, database (migrated to the latest schema, or
+    checked to be at it when scaled out), extensions, blueprints, the job queue."""
     log_redaction.install()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
@@ -125,12 +138,18 @@ def create_app(config: dict | None = None) -> Flask:
     _resolve_stripe(app.config)
     app.session_interface = _SessionInterface()
 
+    # An earlier app's jobs (tests build many apps in one process) stop before the
+    # shared database is pointed elsewhere.
+    jobs.stop_consumer()
     database_url = app.config["DATABASE_URL"] or os.path.join(
         app.instance_path, "shingleai.sqlite3"
     )
     init_db(database_url)
     with db.connection_context():
-        migrate(db)
+        if auto_migrate(app.config):
+            migrate(db)
+        else:
+            require_current(db)
 
     @app.before_request
     def _connect() -> None:
@@ -165,6 +184,7 @@ def create_app(config: dict | None = None) -> Flask:
     def index():
         return redirect(url_for("customers.index"))
 
+    jobs.init_app(app, database_url=database_url)
     return app
 
 

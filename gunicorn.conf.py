@@ -43,10 +43,18 @@ keepalive = 30  # Stripe and browsers reuse connections
 timeout = 60
 graceful_timeout = 30
 # Each worker builds the app: migrations are safe to race (BEGIN IMMEDIATE on SQLite, an
-# advisory lock on Postgres), and start-up threads (import resumption) must live in the
-# workers, not in a forked-away master.
+# advisory lock on Postgres), and the embedded job consumer's threads must live in the
+# workers, not in a forked-away master. Scaled out (REDIS_URL set), workers only check
+# the schema and run no jobs.
 preload_app = False
 accesslog = os.environ.get("ACCESS_LOG") or None
 logger_class = RedactingLogger
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def worker_exit(server, worker):
+    """A stopping worker's embedded jobs hand their imports back to the queue."""
+    from sync import jobs
+
+    jobs.stop_consumer()

@@ -12,9 +12,20 @@ request does not pay for a connect.
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from peewee import SQL, Database, DatabaseProxy, Model, SqliteDatabase
+from peewee import (
+    SQL,
+    Database,
+    DatabaseProxy,
+    DateTimeField,
+    Model,
+    Node,
+    Select,
+    SqliteDatabase,
+    fn,
+)
 from playhouse.postgres_ext import PooledPsycopg3Database
 
 # WAL lets readers (list pages) run while the importer or a webhook writes; the busy
@@ -155,3 +166,18 @@ def init_db(url: str) -> Database:
         db.execute_sql("SELECT 1")  # creates the file in WAL mode before the keeper opens it
     _keep_open(path)
     return _sqlite
+
+
+def db_now(offset_seconds: float = 0.0, database=db) -> Node:
+    """The database's clock (UTC, naive, like every stored time) as an SQL expression,
+    shifted by ``offset_seconds``: heartbeats and staleness are measured by the one
+    clock every host shares, never by each host's own."""
+    if is_postgres(database):
+        return SQL("(now() AT TIME ZONE 'UTC')") + timedelta(seconds=offset_seconds)
+    return fn.strftime("%Y-%m-%d %H:%M:%f", "now", f"{offset_seconds:+.3f} seconds")
+
+
+def db_clock(database=db) -> datetime:
+    """The database's clock now, as a value (for comparisons made in Python)."""
+    value = Select(columns=[db_now(database=database)]).bind(database).scalar()
+    return value if isinstance(value, datetime) else DateTimeField().python_value(value)

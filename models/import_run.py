@@ -7,13 +7,15 @@ left behind by a dead process can be resumed from its last committed page.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from models.business import Business
-from models.db import BaseModel
+from models.db import BaseModel, db_clock, db_now
 from models.user import utcnow
 
 QUEUED = "queued"
@@ -22,8 +24,16 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
 ACTIVE = (QUEUED, RUNNING)
-# One id per process: who holds a run. A claim is a compare-and-set on this column.
-PROCESS_TOKEN = uuid.uuid4().hex
+
+
+class ClaimLost(Exception):
+    """Another worker took the run over (this one was presumed dead): stop, write nothing."""
+
+
+def claim_token() -> str:
+    """Who holds a run, unique per claim: host and pid say where it runs, for operators;
+    the random part fences off a holder that was presumed dead but came back."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 class ImportRun(BaseModel):
@@ -64,8 +74,9 @@ class ImportRun(BaseModel):
         return json.loads(self.position) if self.position else None
 
     def is_stale(self, stale_after: float) -> bool:
-        """No heartbeat for ``stale_after`` seconds: the process holding it died."""
-        return self.heartbeat_at < utcnow() - timedelta(seconds=stale_after)
+        """No heartbeat for ``stale_after`` seconds (by the database's clock): the
+        process holding it died."""
+        return (db_clock() - self.heartbeat_at).total_seconds() > stale_after
 
     @property
     def elapsed_seconds(self) -> int:
@@ -88,22 +99,63 @@ class ImportRun(BaseModel):
     @classmethod
     def mark_stale_interrupted(cls, stale_after: float) -> int:
         """Active runs whose holder stopped beating died with their process."""
-        cutoff = utcnow() - timedelta(seconds=stale_after)
         return (
             cls.update(status=INTERRUPTED)
-            .where(cls.status.in_(ACTIVE) & (cls.heartbeat_at < cutoff))
+            .where(cls.status.in_(ACTIVE) & (cls.heartbeat_at < db_now(-stale_after)))
             .execute()
         )
 
-    def claim(self, *, from_status: str | tuple[str, ...]) -> bool:
-        """Take this run for this process, if it is still in ``from_status``. Exactly one
-        of several processes racing for the same run wins (one UPDATE, one row)."""
+    @classmethod
+    def requeue(
+        cls,
+        run_id: int,
+        *,
+        from_status: str | tuple[str, ...],
+        due_retry: bool = False,
+        restart_attempts: bool = False,
+    ) -> bool:
+        """Put a stopped run back in the queue (it resumes from its saved position), if
+        it is still in ``from_status``. ``due_retry``: only a failed run whose automatic
+        retry is due, counting the attempt; ``restart_attempts``: the owner asked, so
+        automatic retries start over. A compare-and-set: of several sweeps, timers or
+        clicks racing for one run, exactly one wins."""
         allowed = (from_status,) if isinstance(from_status, str) else from_status
-        now = utcnow()
+        fields = {"status": QUEUED, "heartbeat_at": db_now(), "owner_token": None}
+        condition = (cls.id == run_id) & cls.status.in_(allowed)
+        if due_retry:
+            fields.update(attempts=cls.attempts + 1, retry_at=None)
+            condition &= cls.retry_at.is_null(False) & (cls.retry_at <= db_now())
+        if restart_attempts:
+            fields.update(attempts=1, retry_at=None)
+        return bool(cls.update(fields).where(condition).execute())
+
+    def release(self) -> bool:
+        """The holder hands the run back to the queue (its process is stopping), so
+        another worker resumes it at once instead of after it goes stale."""
+        return bool(
+            ImportRun.update(status=QUEUED, owner_token=None, heartbeat_at=db_now())
+            .where((ImportRun.id == self.id) & (ImportRun.owner_token == self.owner_token))
+            .execute()
+        )
+
+    @classmethod
+    def overdue_retries(cls, grace: float) -> list[int]:
+        """Failed runs whose automatic retry is ``grace`` seconds overdue: its timer
+        was lost with the queue (a Redis flushed, say), so a sweep fires it instead."""
+        query = cls.select(cls.id).where(
+            (cls.status == FAILED) & cls.retry_at.is_null(False) & (cls.retry_at < db_now(-grace))
+        )
+        return [row.id for row in query]
+
+    def claim(self, *, from_status: str | tuple[str, ...]) -> bool:
+        """Take this run for this worker, if it is still in ``from_status``. Exactly one
+        of several workers racing for the same run wins (one UPDATE, one row)."""
+        allowed = (from_status,) if isinstance(from_status, str) else from_status
+        token, now = claim_token(), db_clock()
         won = (
             ImportRun.update(
                 status=RUNNING,
-                owner_token=PROCESS_TOKEN,
+                owner_token=token,
                 heartbeat_at=now,
                 retry_at=None,
                 finished_at=None,
@@ -113,23 +165,42 @@ class ImportRun(BaseModel):
             .execute()
         )
         if won:
-            self.status, self.owner_token, self.heartbeat_at = RUNNING, PROCESS_TOKEN, now
+            self.status, self.owner_token, self.heartbeat_at = RUNNING, token, now
             self.started_at = self.started_at or now
             self.retry_at = None
         return bool(won)
 
-    def finish(self, status: str, *, error: str | None = None, retry_at: datetime | None = None):
-        """Record the end of this attempt (terminal, or failed with a retry scheduled)."""
+    @classmethod
+    def beat(cls, run_id: int, token: str) -> bool:
+        """Refresh the holder's heartbeat; False when it is no longer the holder. A run
+        marked interrupted while its holder was merely slow is running again, unless a
+        sweep has requeued it meanwhile (that clears the token)."""
+        holder = (
+            (cls.id == run_id) & (cls.owner_token == token) & cls.status.in_((RUNNING, INTERRUPTED))
+        )
+        return bool(cls.update(heartbeat_at=db_now(), status=RUNNING).where(holder).execute())
+
+    def finish(
+        self, status: str, *, error: str | None = None, retry_at: datetime | None = None
+    ) -> bool:
+        """Record the end of this attempt (terminal, or failed with a retry scheduled).
+        A claimed run is finished only by its holder: False when another took it over."""
+        now = db_clock()
         fields = {
             "status": status,
-            "finished_at": utcnow(),
+            "finished_at": now,
             "last_error": error,
             "retry_at": retry_at,
-            "heartbeat_at": utcnow(),
+            "heartbeat_at": now,
         }
-        ImportRun.update(fields).where(ImportRun.id == self.id).execute()
+        condition = ImportRun.id == self.id
+        if self.status == RUNNING and self.owner_token:
+            condition &= ImportRun.owner_token == self.owner_token
+        if not ImportRun.update(fields).where(condition).execute():
+            return False
         for name, value in fields.items():
             setattr(self, name, value)
+        return True
 
     def refresh(self) -> ImportRun:
         return ImportRun.get_by_id(self.id)

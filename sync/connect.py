@@ -101,9 +101,9 @@ def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Ma
 
 def _start_import(business_id: int, config: Mapping, reason: str) -> None:
     # Imported on use: the importer itself imports this module (record_rejection).
-    from sync import importer
+    from sync import import_jobs
 
-    importer.start_import(business_id, config=config, reason=reason)
+    import_jobs.start_import(business_id, config=config, reason=reason)
 
 
 def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:

@@ -3,26 +3,27 @@ page its slices concurrently (paced by one token bucket), and write each page in
 transaction together with the run's resume position, through the one writer.
 
 Workers only fetch; a single writer (the calling thread) applies pages, so SQLite sees
-one writer at a time instead of a dozen threads fighting over its lock.
+one writer at a time instead of a dozen threads fighting over its lock. A heartbeat
+thread keeps the run's claim alive through every wait (rate limits, long sweeps), and
+every write is fenced by the claim's token, so a worker presumed dead that wakes up
+again cannot write over the one that took its run over.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import stripe
-from peewee import Node, fn
+from peewee import DatabaseError, Node, fn
 
 from models.customer import Customer
-from models.db import write_transaction
-from models.import_run import ImportRun
-from models.user import utcnow
+from models.db import db, db_now, write_transaction
+from models.import_run import ClaimLost, ImportRun
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import Stopped, TokenBucket, with_retries
@@ -58,11 +59,15 @@ class Pass:
         *,
         workers: int,
         on_page: Callable[[ImportRun], None] | None = None,
+        stop: threading.Event | None = None,
+        heartbeat_every: float = HEARTBEAT_EVERY,
     ):
         self.run, self.client, self.account = run, client, account
         self.bucket, self.workers, self.on_page = bucket, max(1, workers), on_page
-        self.stop = threading.Event()
+        self.stop = stop if stop is not None else threading.Event()
+        self.heartbeat_every = heartbeat_every
         self.failure: BaseException | None = None
+        self.lost = False
 
     # -- Stripe ------------------------------------------------------------------------
     def list_customers(self, params: dict):
@@ -88,6 +93,39 @@ class Pass:
 
     # -- the whole pass ----------------------------------------------------------------
     def execute(self) -> None:
+        """Run the pass to its end; ``ClaimLost`` when another worker took the run over,
+        ``Stopped`` when ``stop`` was set from outside."""
+        finished = threading.Event()
+        beater = threading.Thread(
+            target=self._beat, args=(finished,), name=f"import-{self.run.id}-heartbeat"
+        )
+        beater.start()
+        try:
+            self._execute()
+        except Stopped:
+            if self.lost:
+                raise ClaimLost from None
+            raise
+        finally:
+            finished.set()
+            beater.join()
+        if self.lost:
+            raise ClaimLost
+
+    def _beat(self, finished: threading.Event) -> None:
+        """Beat the heartbeat until the pass ends; stop the pass if the claim is lost."""
+        while not finished.wait(self.heartbeat_every):
+            try:
+                with db.connection_context():
+                    held = ImportRun.beat(self.run.id, self.run.owner_token)
+            except DatabaseError:  # a busy database: the next beat will do
+                continue
+            if not held:
+                self.lost = True
+                self.stop.set()
+                return
+
+    def _execute(self) -> None:
         plan = self._plan()
         if not plan.main_done:
             self._run_slices(plan)
@@ -173,6 +211,8 @@ class Pass:
                 thread.join()
         if self.failure is not None:
             raise self.failure
+        if self.stop.is_set():  # stopped from outside: the plan is not finished
+            raise Stopped
 
     def _worker(self, plan: Plan, pages: queue.Queue) -> None:
         try:
@@ -213,16 +253,12 @@ class Pass:
                 return
 
     def _write(self, plan: Plan, pages: queue.Queue, threads: list[threading.Thread]) -> None:
-        beat = time.monotonic()
         while not self.stop.is_set():
             try:
                 page = pages.get(timeout=0.1)
             except queue.Empty:
                 if not any(thread.is_alive() for thread in threads) and pages.empty():
                     return
-                if time.monotonic() - beat > HEARTBEAT_EVERY:
-                    self._save()
-                    beat = time.monotonic()
                 continue
             changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in page.customers]
             with write_transaction():
@@ -236,15 +272,19 @@ class Pass:
                     progress=plan.progress(),
                     position=plan.to_json(),
                 )
-            beat = time.monotonic()
             if self.on_page is not None:
                 self.on_page(self.run)
 
     def _save(self, **fields) -> None:
         """Update the run row (and beat its heartbeat) — inside the caller's transaction
-        when there is one, so a page and its resume position commit together."""
-        fields["heartbeat_at"] = utcnow()
-        ImportRun.update(fields).where(ImportRun.id == self.run.id).execute()
+        when there is one, so a page and its resume position commit together — if this
+        worker still holds the run; ``ClaimLost`` (rolling the page back) otherwise."""
+        fields["heartbeat_at"] = db_now()
+        held = (ImportRun.id == self.run.id) & (ImportRun.owner_token == self.run.owner_token)
+        if not ImportRun.update(fields).where(held).execute():
+            self.lost = True
+            self.stop.set()
+            raise ClaimLost
         for name, value in fields.items():
             if not isinstance(value, Node):  # counters are incremented in SQL
                 setattr(self.run, name, value)

@@ -1,29 +1,36 @@
-"""The initial import's life cycle: start one (at most one per business, enforced by
-the database), run it in a background thread, resume runs whose process died, and
-retry runs that failed for a transient reason.
+"""The initial import's life cycle, as decisions over the database: queue one (at
+most one per business, enforced by the database), take and execute a queued run,
+recover runs whose worker died, and retry runs that failed for a transient reason.
 
-The work itself is sync/import_pass.py; this module decides when it runs and records
-how it ended, in words the owner can act on.
+Nothing here starts threads or timers: the tasks in sync/import_jobs.py run these
+functions on the job queue. The work itself is sync/import_pass.py; this module
+records how each attempt ended, in words the owner can act on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 import stripe
 from peewee import IntegrityError
 
 from models.customer import Customer
-from models.db import db, write_transaction
-from models.import_run import ACTIVE, FAILED, INTERRUPTED, QUEUED, SUCCEEDED, ImportRun
+from models.db import db_clock, write_transaction
+from models.import_run import (
+    ACTIVE,
+    FAILED,
+    INTERRUPTED,
+    QUEUED,
+    SUCCEEDED,
+    ClaimLost,
+    ImportRun,
+)
 from models.stripe_account import StripeAccount
-from models.user import utcnow
-from sync.import_pass import Pass
-from sync.pacing import bucket_for
+from sync.import_pass import HEARTBEAT_EVERY, Pass
+from sync.pacing import Stopped, bucket_for
 from sync.stripe_client import make_client
 
 log = logging.getLogger(__name__)
@@ -58,91 +65,94 @@ def setting(config: Mapping, key: str):
     return value if key in {"IMPORT_RETRY_DELAYS", "IMPORT_RESUME_ON_START"} else float(value)
 
 
-@contextlib.contextmanager
-def _connection() -> Iterator[None]:
-    """A connection for this thread; closed afterwards only if we opened it."""
-    opened = db.is_closed()
-    if opened:
-        db.connect()
+def queue_import(business_id: int, config: Mapping, reason: str) -> tuple[ImportRun, bool]:
+    """Queue an import for the business; while one is queued or running, that one
+    instead. Returns the run and whether it is newly queued (and needs a task)."""
+    ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
     try:
-        yield
-    finally:
-        if opened and not db.is_closed():
-            db.close()
-
-
-def start_import(business_id: int, *, config: Mapping, reason: str = "connect") -> ImportRun:
-    """Queue an import for the business and run it in a background thread; returns at
-    once. While one is queued or running, returns that one instead."""
-    with _connection():
-        ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
-        try:
-            with write_transaction():
-                active = ImportRun.active_for(business_id)
-                if active is not None:
-                    return active
-                _supersede(business_id)
-                run = ImportRun.create(business=business_id, reason=reason, status=QUEUED)
-        except IntegrityError:  # another process queued one between our read and insert
-            return ImportRun.active_for(business_id)
-    _launch(run.id, config, claim_from=QUEUED)
-    return run
+        with write_transaction():
+            active = ImportRun.active_for(business_id)
+            if active is not None:
+                return active, False
+            _supersede(business_id)
+            now = db_clock()
+            run = ImportRun.create(
+                business=business_id, reason=reason, status=QUEUED, queued_at=now, heartbeat_at=now
+            )
+    except IntegrityError:  # another process queued one between our read and insert
+        return ImportRun.active_for(business_id), False
+    return run, True
 
 
 def _supersede(business_id: int) -> None:
     """A new run covers everything an interrupted or retry-pending one would have."""
     mine = ImportRun.business == business_id
-    ImportRun.update(status=FAILED, last_error=SUPERSEDED, finished_at=utcnow()).where(
+    ImportRun.update(status=FAILED, last_error=SUPERSEDED, finished_at=db_clock()).where(
         mine & (ImportRun.status == INTERRUPTED)
     ).execute()
     ImportRun.update(retry_at=None).where(mine & ImportRun.retry_at.is_null(False)).execute()
 
 
-def resume_interrupted(config: Mapping) -> list[ImportRun]:
-    """At start-up: resume runs whose process died (stale heartbeat), each in exactly
-    one process, and re-arm retries that were scheduled before a restart."""
-    ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
-    resumed = []
+def take_and_execute(
+    run_id: int, config: Mapping, *, stop: threading.Event | None = None
+) -> ImportRun | None:
+    """Claim a queued run and execute it; None when another worker has it already
+    (a task delivered twice runs the import once)."""
+    run = ImportRun.get_or_none(ImportRun.id == run_id)
+    if run is None or not run.claim(from_status=QUEUED):
+        return None
+    return execute(run, config, stop=stop)
+
+
+def recover(config: Mapping) -> tuple[list[int], float | None]:
+    """Requeue runs whose worker died (stale heartbeat, by the database's clock) and
+    retries whose timer was lost; each run is requeued by exactly one sweep. Returns
+    the requeued ids and, while runs are active, the seconds until the earliest of
+    them could go stale (when to look again)."""
+    stale_after = setting(config, "IMPORT_STALE_AFTER")
+    ImportRun.mark_stale_interrupted(stale_after)
+    requeued = []
     for run in ImportRun.select().where(ImportRun.status == INTERRUPTED).order_by(ImportRun.id):
         if ImportRun.latest_for(run.business_id).id != run.id:
             run.finish(FAILED, error=SUPERSEDED)
             continue
         try:
-            claimed = run.claim(from_status=INTERRUPTED)
+            if ImportRun.requeue(run.id, from_status=INTERRUPTED):
+                log.info("resuming import run %s of business %s", run.id, run.business_id)
+                requeued.append(run.id)
         except IntegrityError:  # the business already has a newer run going
             run.finish(FAILED, error=SUPERSEDED)
-            continue
-        if claimed:
-            log.info("resuming import run %s of business %s", run.id, run.business_id)
-            _launch(run.id, config, claim_from=None)
-            resumed.append(run)
-    for run in ImportRun.select().where(ImportRun.retry_at.is_null(False)):
-        _schedule_retry(run, config)
-    if ImportRun.select().where(ImportRun.status.in_(ACTIVE)).exists():
-        # A run whose process was killed moments ago still looks alive (a gunicorn
-        # worker restart): look again once its heartbeat would have gone stale.
-        _later(setting(config, "IMPORT_STALE_AFTER") + 1, lambda: resume_interrupted(config))
-    return resumed
+    for run_id in ImportRun.overdue_retries(grace=stale_after):
+        if ImportRun.requeue(run_id, from_status=FAILED, due_retry=True):
+            requeued.append(run_id)
+    oldest = (
+        ImportRun.select(ImportRun.heartbeat_at)
+        .where(ImportRun.status.in_(ACTIVE))
+        .order_by(ImportRun.heartbeat_at)
+        .first()
+    )
+    if oldest is None:
+        return requeued, None
+    age = (db_clock() - oldest.heartbeat_at).total_seconds()
+    return requeued, max(1.0, stale_after - age + 1.0)
 
 
 def retry(run: ImportRun, config: Mapping) -> ImportRun | None:
-    """The owner's "Retry import": resume the business's latest run where it stopped,
-    if it failed or was interrupted. Anything else is left alone (a run that succeeded,
-    is running, or has been followed by a newer one), so Retry never starts a full
-    re-import and two clicks make one run. Returns the run resumed, or None."""
+    """The owner's "Retry import": requeue the business's latest run to resume where it
+    stopped, if it failed or was interrupted. Anything else is left alone (a run that
+    succeeded, is running, or has been followed by a newer one), so Retry never starts a
+    full re-import and two clicks make one run. Returns the run requeued (it needs a
+    task), or None."""
     ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
     run = run.refresh()
-    latest = ImportRun.latest_for(run.business_id)
-    if latest.id != run.id or run.status not in (FAILED, INTERRUPTED):
+    if ImportRun.latest_for(run.business_id).id != run.id:
         return None
     try:
-        if not run.claim(from_status=(FAILED, INTERRUPTED)):
-            return None  # the other click won
+        if ImportRun.requeue(run.id, from_status=(FAILED, INTERRUPTED), restart_attempts=True):
+            return run.refresh()
     except IntegrityError:  # another run of the business became active meanwhile
-        return None
-    ImportRun.update(attempts=1).where(ImportRun.id == run.id).execute()
-    _launch(run.id, config, claim_from=None)
-    return run.refresh()
+        pass
+    return None
 
 
 def run_in_foreground(
@@ -163,24 +173,12 @@ def run_in_foreground(
     return execute(run, config, on_page=on_page)
 
 
-def _launch(run_id: int, config: Mapping, *, claim_from: str | None) -> None:
-    database = db.database
-    config = dict(config)
-
-    def main() -> None:
-        if db.database != database:  # the app was re-pointed (tests): not our run any more
-            return
-        with _connection():
-            run = ImportRun.get_or_none(ImportRun.id == run_id)
-            if run is None or (claim_from and not run.claim(from_status=claim_from)):
-                return
-            execute(run, config)
-
-    threading.Thread(target=main, name=f"import-run-{run_id}", daemon=True).start()
-
-
-def execute(run: ImportRun, config: Mapping, *, on_page=None) -> ImportRun:
-    """Run a claimed run to its end and record how it ended."""
+def execute(
+    run: ImportRun, config: Mapping, *, on_page=None, stop: threading.Event | None = None
+) -> ImportRun:
+    """Run a claimed run to its end and record how it ended. When ``stop`` is set (the
+    worker is shutting down) the run goes back to the queue, status queued; when
+    another worker took it over, nothing is recorded."""
     link = StripeAccount.for_business(run.business_id)
     if link is None or not link.is_connected:
         run.finish(FAILED, error=NOT_CONNECTED)
@@ -189,12 +187,19 @@ def execute(run: ImportRun, config: Mapping, *, on_page=None) -> ImportRun:
         run,
         make_client(config),
         link.account_id,
-        bucket_for(config, livemode=link.livemode),
+        bucket_for(config, account=link.account_id, livemode=link.livemode),
         workers=int(setting(config, "IMPORT_WORKERS")),
         on_page=on_page,
+        stop=stop,
+        heartbeat_every=min(HEARTBEAT_EVERY, setting(config, "IMPORT_STALE_AFTER") / 4),
     )
     try:
         import_pass.execute()
+    except ClaimLost:
+        log.warning("import run %s was taken over by another worker", run.id)
+    except Stopped:
+        if run.release():
+            run.status = QUEUED
     except (stripe.AuthenticationError, stripe.PermissionError) as error:
         from sync.connect import record_rejection, rejection_reason
 
@@ -224,46 +229,10 @@ def _explain(error: Exception) -> str:
 
 
 def _fail_and_retry(run: ImportRun, message: str, config: Mapping) -> None:
-    """Fail this attempt; schedule the next one while automatic retries remain."""
+    """Fail this attempt; set when the next one is due while automatic retries remain
+    (sync/import_jobs.py schedules it)."""
     delays = setting(config, "IMPORT_RETRY_DELAYS")
     retry_at = None
     if run.attempts <= len(delays):
-        retry_at = utcnow() + timedelta(seconds=float(delays[run.attempts - 1]))
+        retry_at = db_clock() + timedelta(seconds=float(delays[run.attempts - 1]))
     run.finish(FAILED, error=message, retry_at=retry_at)
-    if retry_at is not None:
-        _schedule_retry(run, config)
-
-
-def _schedule_retry(run: ImportRun, config: Mapping) -> None:
-    config, run_id = dict(config), run.id
-
-    def fire() -> None:
-        run = ImportRun.get_or_none(ImportRun.id == run_id)
-        if run is None or run.retry_at is None:
-            return
-        try:
-            claimed = run.claim(from_status=FAILED)
-        except IntegrityError:
-            return
-        if claimed:
-            ImportRun.update(attempts=ImportRun.attempts + 1).where(
-                ImportRun.id == run_id
-            ).execute()
-            execute(run.refresh(), config)
-
-    _later(max(0.0, (run.retry_at - utcnow()).total_seconds()), fire)
-
-
-def _later(delay: float, job: Callable[[], object]) -> None:
-    """Run ``job`` after ``delay`` seconds on its own thread and connection, unless the
-    database was re-pointed meanwhile (tests: then it is not ours any more)."""
-    database = db.database
-
-    def fire() -> None:
-        if db.database == database:
-            with _connection():
-                job()
-
-    timer = threading.Timer(delay, fire)
-    timer.daemon = True
-    timer.start()

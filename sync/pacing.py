@@ -1,6 +1,9 @@
-"""Pacing for the import: a token bucket shared by every slice of a run, which backs
-off multiplicatively on a 429 and creeps back up additively (AIMD), and a retry loop
-with exponential backoff and full jitter for 429s, 5xx and dropped connections.
+"""Pacing of Stripe calls: one budget per connected account, shared by everything that
+calls Stripe for it (every slice of an import, the sweep, webhook tie fetches) — in this
+process, or across processes and hosts through Redis when ``REDIS_URL`` is set
+(sync/pacing_redis.py) — which backs off multiplicatively on a 429 and creeps back up
+additively (AIMD); and a retry loop with exponential backoff and full jitter for 429s,
+5xx and dropped connections.
 
 Stripe never retries a plain 429 for us (facts.md §7), and hammering a rate limiter
 only earns more 429s, so the client slows itself down instead.
@@ -15,6 +18,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import stripe
+
+from sync.pacing_redis import RedisBudget
 
 T = TypeVar("T")
 
@@ -47,18 +52,24 @@ class TokenBucket:
         self._last_cut = float("-inf")
         self._lock = threading.Lock()
 
-    def acquire(self, stop: threading.Event | None = None) -> None:
+    def acquire(self, stop: threading.Event | None = None) -> float | None:
+        """Wait for this caller's slot; returns the slot (monotonic seconds)."""
         if self.rate is None:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(self._next, now - self.burst / self.rate)
-            self._next = slot + 1.0 / self.rate
-        wait = slot - now
+            return None
+        wait, slot = self._reserve()
         if wait > 0 and stop is not None and stop.wait(wait):
             raise Stopped
         if wait > 0 and stop is None:
             time.sleep(wait)
+        return slot
+
+    def _reserve(self) -> tuple[float, float]:
+        """The next free slot: (seconds to wait for it, the slot)."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self._next, now - self.burst / self.rate)
+            self._next = slot + 1.0 / self.rate
+        return slot - now, slot
 
     def throttled(self) -> None:
         """A 429: halve the rate (never below ``floor``), once per second at most —
@@ -78,21 +89,54 @@ class TokenBucket:
                 self.rate = min(self.ceiling, self.rate + 1.0)
 
 
-def bucket_for(config, *, livemode: bool) -> TokenBucket:
-    """The run's bucket: 90% of STRIPE_RATE_LIMIT, which defaults to Stripe's limit for
-    the key's mode; 0 disables pacing (benchmarks of the raw pipeline). Requests give
-    up after IMPORT_REQUEST_ATTEMPTS tries, backing off from IMPORT_BACKOFF seconds."""
+class RedisBucket(TokenBucket):
+    """The same bucket with its state (next slot, current rate, last cut) in Redis, so
+    every process and host pacing one account shares one budget."""
+
+    def __init__(self, url: str, account: str, rate: float, *, floor: float):
+        super().__init__(rate, floor=floor)
+        self.budget = RedisBudget(url, account, ceiling=rate, burst=self.burst, floor=floor)
+
+    def _reserve(self) -> tuple[float, float]:
+        wait, slot, self.rate = self.budget.reserve()
+        return wait, slot
+
+    def throttled(self) -> None:
+        self.rate = self.budget.throttled()
+
+    def succeeded(self) -> None:
+        if self.rate < self.ceiling:  # the common case costs no round trip
+            self.rate = self.budget.succeeded()
+
+
+_shared: dict[tuple, TokenBucket] = {}
+_shared_lock = threading.Lock()
+
+
+def bucket_for(config, *, account: str, livemode: bool):
+    """The account's budget: 90% of STRIPE_RATE_LIMIT, which defaults to Stripe's
+    limit for the key's mode; 0 disables pacing (benchmarks of the raw pipeline). Every
+    caller in this process gets the same bucket for the same account; with REDIS_URL,
+    every process shares one state in Redis. Requests give up after
+    IMPORT_REQUEST_ATTEMPTS tries, backing off from IMPORT_BACKOFF seconds."""
     limit = config.get("STRIPE_RATE_LIMIT")
     if limit is None or limit == "":
         limit = LIVE_RATE if livemode else TEST_RATE
     limit = float(limit)
-    bucket = (
-        TokenBucket(limit * TARGET_SHARE, floor=min(1.0, limit * TARGET_SHARE))
-        if limit > 0
-        else TokenBucket(None)
-    )
-    bucket.attempts = int(config.get("IMPORT_REQUEST_ATTEMPTS", TokenBucket.attempts))
-    bucket.backoff = float(config.get("IMPORT_BACKOFF", TokenBucket.backoff))
+    attempts = int(config.get("IMPORT_REQUEST_ATTEMPTS", TokenBucket.attempts))
+    backoff = float(config.get("IMPORT_BACKOFF", TokenBucket.backoff))
+    redis_url = config.get("REDIS_URL") or ""
+    key = (redis_url, account, limit, attempts, backoff)
+    with _shared_lock:
+        bucket = _shared.get(key)
+        if bucket is None:
+            rate = limit * TARGET_SHARE if limit > 0 else None
+            if rate is not None and redis_url:
+                bucket = RedisBucket(redis_url, account, rate, floor=min(1.0, rate))
+            else:
+                bucket = TokenBucket(rate, floor=min(1.0, rate or 1.0))
+            bucket.attempts, bucket.backoff = attempts, backoff
+            _shared[key] = bucket
     return bucket
 
 
@@ -116,6 +160,8 @@ def with_retries(
     backoff and full jitter; raise ``Exhausted`` after ``attempts`` tries."""
     attempts, base, cap = bucket.attempts, bucket.backoff, 8.0
     for attempt in range(attempts):
+        if stop is not None and stop.is_set():
+            raise Stopped
         bucket.acquire(stop)
         try:
             result = call()

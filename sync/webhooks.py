@@ -5,7 +5,11 @@ Each delivery is one write transaction (claim + apply + outcome): the claim is o
 statement that records the event unless an earlier delivery gave it a final outcome,
 so a duplicate is never applied twice, even delivered to two processes at once, and
 Stripe's retries of a failed event apply it later.
-Stripe is called only to settle a same-second tie, and never inside that transaction.
+Stripe is called only to settle a same-second tie, and never inside that transaction,
+paced by the account's shared budget (sync/pacing.py). An event that could not be
+applied (database unavailable, Stripe unreachable for a tie) is answered 503 and
+replayed from its payload by a task (``replay_event``), without waiting for Stripe's
+own retry, which may come hours later.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from models.webhook_event import (
     SKIPPED_STALE,
     WebhookEvent,
 )
+from sync import jobs
 from sync.customers import Change, apply_changes
-from sync.failures import FailureRecorder
+from sync.jobs import huey
 from sync.ordering import Source, Version
+from sync.pacing import bucket_for
 from sync.stripe_client import EXPAND_ONE, account_options, make_client, stripe_second
 from sync.webhook_input import CUSTOMER_EVENTS, DEAUTHORIZED, TAX_ID_EVENTS
 
@@ -136,14 +142,27 @@ def _record(event: dict, payload: bytes, **fields) -> None:
     WebhookEvent.record(_fields(event, payload, **fields))
 
 
-failures = FailureRecorder(
-    lambda event, payload, error: _record(event, payload, outcome=FAILED, error=error)
-)
+# A failed event is replayed after 1 s, then ever more rarely (x1.5) for about four
+# minutes; after that Stripe's own retries, which go on for three days, bring it back.
+REPLAY_ATTEMPTS = 12
+REPLAY_DELAY = 1.0
 
 
-def receive(event: dict, payload: bytes, config: Mapping) -> Result:
-    """Record and apply one verified event. 503 (Stripe retries) when it could not be
-    applied now; a duplicate of an event with a final outcome is answered 200 as is."""
+@huey.task(retries=REPLAY_ATTEMPTS, retry_delay=REPLAY_DELAY, retry_backoff=1.5)
+def replay_event(event: dict, payload: bytes) -> None:
+    """Apply an event that failed earlier, from its own payload; raising makes the
+    queue try again later. A duplicate of it that succeeded meanwhile makes this a
+    no-op (its outcome is final)."""
+    with jobs.connection():
+        result = receive(event, payload, jobs.settings(), replaying=True)
+    if result.status != 200:
+        raise RuntimeError(f"event {event['id']} still cannot be applied: {result.outcome}")
+
+
+def receive(event: dict, payload: bytes, config: Mapping, *, replaying: bool = False) -> Result:
+    """Record and apply one verified event. 503 when it could not be applied now (it is
+    replayed from the queue, and Stripe retries too); a duplicate of an event with a
+    final outcome is answered 200 as is."""
     live_keys = config["STRIPE_SECRET_KEY"].startswith(("sk_live_", "rk_live_"))
     try:
         with write_transaction():
@@ -154,30 +173,32 @@ def receive(event: dict, payload: bytes, config: Mapping) -> Result:
             outcome, ties = (IGNORED, []) if reason else _apply(event, link)
             business = link.business_id if link else None
             WebhookEvent.set_outcome(event["id"], outcome, reason, business=business)
-    except DatabaseError as exc:
-        return _failed(event, payload, f"Database unavailable: {exc}")
+    except DatabaseError:
+        return _failed(event, payload, replaying)
     if ties:
-        return _settle_ties(event, payload, link, ties, config)
+        return _settle_ties(event, payload, link, ties, config, replaying)
     return Result(outcome)
 
 
-def _failed(event: dict, payload: bytes, error: str) -> Result:
-    """Answer 503 at once; the failure is recorded by a background thread, since the
-    database may be what failed (locked by another writer, say)."""
-    failures.put(event, payload, error)
+def _failed(event: dict, payload: bytes, replaying: bool, delay: float = 0) -> Result:
+    """Answer 503 at once and queue a replay (unless this is one: the queue retries
+    it). The replay records the outcome, since the database may be what failed."""
+    if not replaying:
+        replay_event.schedule(args=(event, payload), delay=delay)
     return Result(FAILED, status=503)
 
 
 def _settle_ties(
-    event: dict, payload: bytes, link: Route, ties: list[str], config: Mapping
+    event: dict, payload: bytes, link: Route, ties: list[str], config: Mapping, replaying: bool
 ) -> Result:
     """Fetch each tied customer once Stripe's clock has left the tied second, and apply
     what Stripe says now. Runs outside any transaction: Stripe may be slow."""
     client = make_client(config)
+    budget = bucket_for(config, account=link.account_id, livemode=event["livemode"])
     changes = []
     try:
         for stripe_id in ties:
-            obj = _fetch_after(client, stripe_id, link.account_id, event["created"])
+            obj = _fetch_after(client, budget, stripe_id, link.account_id, event["created"])
             deleted = bool(obj["deleted"]) if "deleted" in obj else False
             changes.append(
                 Change(obj.to_dict(), Version(stripe_second(obj), Source.FETCH), deleted)
@@ -190,21 +211,22 @@ def _settle_ties(
     except (stripe.StripeError, TimeoutError) as exc:
         error = f"Could not reach Stripe to settle a same-second tie: {exc}"
         WebhookEvent.set_outcome(event["id"], FAILED, error)
-        return Result(FAILED, status=503)
+        return _failed(event, payload, replaying, delay=REPLAY_DELAY)
     try:
         with write_transaction():
             apply_changes(link.business_id, changes)
             WebhookEvent.set_outcome(event["id"], APPLIED, refetched=True)
-    except DatabaseError as exc:
-        return _failed(event, payload, f"Database unavailable: {exc}")
+    except DatabaseError:
+        return _failed(event, payload, replaying)
     return Result(APPLIED)
 
 
-def _fetch_after(client: stripe.StripeClient, stripe_id: str, account: str, tied: int):
+def _fetch_after(client: stripe.StripeClient, budget, stripe_id: str, account: str, tied: int):
     """Retrieve the customer with a ``Date`` later than the tied second, so it reflects
     every change made in that second."""
     deadline = time.monotonic() + TIE_DEADLINE
     while True:
+        budget.acquire()
         obj = client.v1.customers.retrieve(
             stripe_id, {"expand": list(EXPAND_ONE)}, options=account_options(account)
         )

@@ -37,12 +37,17 @@ def test_database_url(tmp_path) -> str:
 
 def make_test_app(tmp_path, **config):
     """The suite's app on the test's own database, with ``config`` on top: the one
-    place tests build an app."""
+    place tests build an app. With ``REDIS_URL`` set (the Postgres run), the app still
+    migrates and drains its own job queue, named after the test so that tests running
+    at once on one Redis never take each other's jobs or share throttle counters."""
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": test_database_url(tmp_path),
+            "AUTO_MIGRATE": "1",
+            "JOBS_IN_PROCESS": "1",
+            "JOBS_QUEUE": f"test-{tmp_path.parent.name}-{tmp_path.name}",
             **config,
         }
     )

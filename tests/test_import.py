@@ -9,7 +9,7 @@ import pytest
 
 from models import Customer, StripeAccount
 from models.import_run import ImportRun
-from sync import importer
+from sync import import_jobs, importer
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from tests.import_support import app, assert_mirrors, imported, link, sandbox, wait_for_run
@@ -21,7 +21,7 @@ __all__ = ["app", "sandbox"]
 def test_import_mirrors_stripe(app, sandbox, business, count):
     account = sandbox.create_account(customers=count)
     link(business, account)
-    run = importer.start_import(business.id, config=app.config)
+    run = import_jobs.start_import(business.id, config=app.config)
     run = wait_for_run(run.id)
     assert run.status == "succeeded", run.last_error
     assert run.total == count
@@ -136,7 +136,9 @@ def test_reconnect_catches_up_updates_new_customers_and_deletions(app, sandbox, 
     client.v1.customers.create({"name": "Joined while away"}, options)
     StripeAccount.update(status="connected", disconnected_at=None).execute()
 
-    run = wait_for_run(importer.start_import(business.id, config=app.config, reason="reconnect").id)
+    run = wait_for_run(
+        import_jobs.start_import(business.id, config=app.config, reason="reconnect").id
+    )
     assert run.status == "succeeded", run.last_error
     assert run.reason == "reconnect"
     assert_mirrors(sandbox, account, business)
@@ -144,7 +146,7 @@ def test_reconnect_catches_up_updates_new_customers_and_deletions(app, sandbox, 
 
 
 def test_an_unlinked_business_fails_with_a_clear_reason(app, business):
-    run = wait_for_run(importer.start_import(business.id, config=app.config).id)
+    run = wait_for_run(import_jobs.start_import(business.id, config=app.config).id)
     assert run.status == "failed"
     assert run.last_error == importer.NOT_CONNECTED
 

@@ -1,9 +1,11 @@
-"""Import runs as jobs: one at a time per business (in the database), resumed after a
-crash without duplicates or gaps, resumed at start-up by exactly one process, retried
-after transient failures, and the m0005 migration."""
+"""Import runs as jobs on the queue: one at a time per business (in the database), a
+task delivered twice runs the import once, resumed after a crash without duplicates or
+gaps by exactly one sweep, handed back when a worker stops, fenced off when another
+worker took the run over, retried after transient failures, and the m0005 migration."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,11 +13,11 @@ from peewee import IntegrityError
 
 from app import create_app
 from models import Customer
-from models.db import db
+from models.db import db, db_now
 from models.import_run import ImportRun
 from models.migrations import migrate
 from models.user import utcnow
-from sync import importer
+from sync import import_jobs, importer, jobs
 from tests.conftest import database_at
 from tests.import_support import app, assert_mirrors, link, sandbox, wait_for_run, wait_until
 
@@ -52,8 +54,7 @@ def test_a_killed_run_resumes_where_it_stopped(app, sandbox, business):
     assert any(s["after"] for s in plan["slices"]) and not all(s["done"] for s in plan["slices"])
 
     _make_stale(run.id)
-    resumed = importer.resume_interrupted(app.config)
-    assert [r.id for r in resumed] == [run.id]
+    assert import_jobs.sweep() == [run.id]
     run = wait_for_run(run.id)
     assert run.status == "succeeded", run.last_error
     assert_mirrors(sandbox, account, business)
@@ -70,9 +71,9 @@ def test_a_fresh_heartbeat_is_left_alone_until_it_goes_stale(app, sandbox, busin
     with pytest.raises(ProcessKilled):
         importer.run_in_foreground(business.id, app.config, on_page=_crash_after(1))
     # Its process may be alive (a worker restarted moments after it died looks the same).
-    assert importer.resume_interrupted(app.config) == []
+    assert import_jobs.sweep() == []
     assert ImportRun.get().status == "running"
-    # Start-up looks again once the heartbeat would be stale, and resumes it then.
+    # The sweep looks again once the heartbeat would be stale, and resumes it then.
     run = wait_for_run(ImportRun.get().id, statuses=("succeeded",))
     assert_mirrors(sandbox, account, business)
     assert run.created == 500
@@ -80,13 +81,83 @@ def test_a_fresh_heartbeat_is_left_alone_until_it_goes_stale(app, sandbox, busin
 
 def test_two_processes_cannot_both_resume_a_run(app, business):
     run = ImportRun.create(business=business, status="interrupted")
-    assert run.claim(from_status="interrupted")
-    assert not ImportRun.get_by_id(run.id).claim(from_status="interrupted")
+    assert ImportRun.requeue(run.id, from_status="interrupted")
+    assert not ImportRun.requeue(run.id, from_status="interrupted")
+    assert run.claim(from_status="queued")
+    assert not ImportRun.get_by_id(run.id).claim(from_status="queued")
+
+
+def test_a_task_delivered_twice_runs_the_import_once(app, sandbox, business):
+    account = sandbox.create_account(customers=700)
+    link(business, account)
+    run, queued = importer.queue_import(business.id, app.config, "connect")
+    assert queued  # no task was enqueued: the test delivers it, three times at once
+    threads = [
+        threading.Thread(target=import_jobs.run_import.call_local, args=(run.id,)) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run = run.refresh()
+    assert run.status == "succeeded", run.last_error
+    assert (run.created, run.updated, run.seen) == (700, 0, 700)
+    assert_mirrors(sandbox, account, business)
+
+
+def test_a_stopping_worker_hands_its_run_back_and_the_next_one_resumes(app, sandbox, business):
+    account = sandbox.create_account(customers=2000)
+    link(business, account)
+    app.config.update(STRIPE_RATE_LIMIT=40, IMPORT_WORKERS=2)  # slow enough to stop midway
+    run_id = import_jobs.start_import(business.id, config=app.config).id
+    wait_until(lambda: ImportRun.get_by_id(run_id).pages >= 2, message="two pages")
+    jobs.stop_consumer()
+    stopped = ImportRun.get_by_id(run_id)
+    assert (stopped.status, stopped.owner_token) == ("queued", None)
+    assert 0 < stopped.pages < 20
+    app.config.update(STRIPE_RATE_LIMIT=0)
+    jobs.start_consumer(2)  # the next worker (its task was requeued on stopping)
+    run = wait_for_run(run_id)
+    assert run.status == "succeeded", run.last_error
+    assert (run.created, run.updated) == (2000, 0)  # no committed page was read again
+    assert_mirrors(sandbox, account, business)
+
+
+def test_a_worker_that_lost_its_run_writes_nothing(app, sandbox, business):
+    link(business, sandbox.create_account(customers=300))
+    run = ImportRun.create(business=business, status="queued")
+    assert run.claim(from_status="queued")
+    # Presumed dead (stale), requeued and taken by another worker meanwhile.
+    assert ImportRun.requeue(run.id, from_status="running")
+    assert ImportRun.get_by_id(run.id).claim(from_status="queued")
+    importer.execute(run, app.config)  # the first worker wakes up with its old claim
+    assert Customer.select().count() == 0
+    assert ImportRun.get_by_id(run.id).status == "running"  # still the other's
+    assert not ImportRun.beat(run.id, run.owner_token)
+
+
+def test_a_heartbeat_revives_a_run_wrongly_marked_interrupted(app, business):
+    run = ImportRun.create(business=business, status="queued")
+    assert run.claim(from_status="queued")
+    ImportRun.update(status="interrupted").where(ImportRun.id == run.id).execute()
+    assert ImportRun.beat(run.id, run.owner_token)
+    assert ImportRun.get_by_id(run.id).status == "running"
+
+
+def test_staleness_is_measured_by_the_database_clock(app, business):
+    run = ImportRun.create(business=business, status="running")
+    ImportRun.update(heartbeat_at=db_now(-5)).where(ImportRun.id == run.id).execute()
+    assert ImportRun.mark_stale_interrupted(10) == 0
+    assert not ImportRun.get_by_id(run.id).is_stale(10)
+    assert ImportRun.get_by_id(run.id).is_stale(3)
+    assert ImportRun.mark_stale_interrupted(3) == 1
+    assert ImportRun.get_by_id(run.id).status == "interrupted"
 
 
 def test_start_up_resumes_interrupted_runs_unless_disabled(app, sandbox, business, tmp_path):
     account = sandbox.create_account(customers=400)
     link(business, account)
+    app.config.update(IMPORT_RESUME_ON_START=False)  # this process's sweeps stay out of it
     with pytest.raises(ProcessKilled):
         importer.run_in_foreground(business.id, app.config, on_page=_crash_after(1))
     run_id = ImportRun.get().id
@@ -97,7 +168,7 @@ def test_start_up_resumes_interrupted_runs_unless_disabled(app, sandbox, busines
     create_app({**config, "IMPORT_RESUME_ON_START": False})
     assert ImportRun.get_by_id(run_id).status == "running"
 
-    create_app(config)  # a restarted process
+    create_app(config)  # a restarted process: its consumer's first sweep resumes the run
     assert wait_for_run(run_id).status == "succeeded"
     assert_mirrors(sandbox, account, business)
 
@@ -106,8 +177,8 @@ def test_one_import_at_a_time_per_business(app, sandbox, business):
     account = sandbox.create_account(customers=2000)
     link(business, account)
     app.config.update(STRIPE_RATE_LIMIT=50)  # slow enough to still be running
-    first = importer.start_import(business.id, config=app.config)
-    second = importer.start_import(business.id, config=app.config, reason="reconnect")
+    first = import_jobs.start_import(business.id, config=app.config)
+    second = import_jobs.start_import(business.id, config=app.config, reason="reconnect")
     assert second.id == first.id
     assert wait_for_run(first.id).status == "succeeded"
     assert ImportRun.select().count() == 1
@@ -126,7 +197,7 @@ def test_a_transient_failure_retries_itself(app, sandbox, business):
     link(business, account)
     sandbox.configure(error_rate=1.0)
     app.config.update(IMPORT_REQUEST_ATTEMPTS=2, IMPORT_RETRY_DELAYS=(1.0,))
-    run = wait_for_run(importer.start_import(business.id, config=app.config).id)
+    run = wait_for_run(import_jobs.start_import(business.id, config=app.config).id)
     assert run.status == "failed"
     assert run.last_error.startswith("Stripe answered with an error (500)")
     assert run.retry_at is not None
@@ -140,7 +211,7 @@ def test_retries_stop_after_the_configured_number(app, sandbox, business):
     link(business, sandbox.create_account(customers=10))
     sandbox.configure(error_rate=1.0)
     app.config.update(IMPORT_REQUEST_ATTEMPTS=1, IMPORT_RETRY_DELAYS=(0.05, 0.05))
-    run_id = importer.start_import(business.id, config=app.config).id
+    run_id = import_jobs.start_import(business.id, config=app.config).id
     run = wait_until(lambda: _given_up(run_id))
     assert run.attempts == 3
     assert run.last_error.startswith("Stripe answered with an error (500)")
@@ -165,3 +236,24 @@ def test_migration_0005_keeps_existing_data(tmp_path):
         assert ImportRun.latest_for(1).id == run.id
         with pytest.raises(IntegrityError), db.atomic():
             ImportRun.create(business=1)
+
+
+def test_heartbeats_go_on_through_rate_limit_waits(app, sandbox, business):
+    account = sandbox.create_account(customers=250)
+    link(business, account)
+    # Under two requests a second: probing the account (several requests, no page to
+    # write) waits far longer than the run may stay silent.
+    app.config.update(STRIPE_RATE_LIMIT=2, IMPORT_STALE_AFTER=1)
+    run_id = import_jobs.start_import(business.id, config=app.config).id
+    marked = []
+
+    def watch() -> ImportRun | None:
+        marked.append(ImportRun.mark_stale_interrupted(1))
+        run = ImportRun.get_by_id(run_id)
+        return run if run.status in ("succeeded", "failed") else None
+
+    run = wait_until(watch, timeout=60, message="the run ending")
+    assert run.status == "succeeded", run.last_error
+    assert len(marked) > 100 and set(marked) == {0}  # never once looked dead
+    assert run.attempts == 1
+    assert_mirrors(sandbox, account, business)

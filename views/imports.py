@@ -1,13 +1,13 @@
 """The initial import on the dashboard: a live status partial (included on the
-Customers list and the Stripe page), the owner's "Retry import", start-up resume of
-runs a dead process left behind, and ``flask import-customers`` for operators."""
+Customers list and the Stripe page), the owner's "Retry import", and ``flask
+import-customers`` for operators. Runs a dead worker left behind are resumed by the
+job queue's recovery sweep (sync/import_jobs.py)."""
 
 from __future__ import annotations
 
 import click
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -18,23 +18,15 @@ from flask import (
 )
 
 from models.business import Business
-from models.db import db
 from models.import_run import ImportRun
 from models.stripe_account import StripeAccount
 from models.user import User
-from sync import importer
+from sync import import_jobs, importer
 from views.auth import login_required
 from views.rendering import htmx
 from views.throttle import throttle
 
 bp = Blueprint("imports", __name__, cli_group=None)
-
-
-def init_app(app: Flask) -> None:
-    """Resume imports whose process died (unless IMPORT_RESUME_ON_START is off)."""
-    if importer.setting(app.config, "IMPORT_RESUME_ON_START"):
-        with db.connection_context():
-            importer.resume_interrupted(app.config)
 
 
 def status_of(run: ImportRun | None) -> dict | None:
@@ -102,7 +94,7 @@ def retry(run_id: int):
     if not throttle().allows("import-retry", key):
         wait = throttle().retry_after("import-retry", key)
         notice = f"Too many retries. Try again in {wait} seconds."
-    elif importer.retry(run, current_app.config) is not None:
+    elif import_jobs.retry(run, current_app.config) is not None:
         throttle().count("import-retry", key)
     latest = ImportRun.latest_for(g.business) or run
     if htmx:

@@ -116,3 +116,25 @@ def migrate(db: Database, *, target: int | None = None) -> list[int]:
             )
         done.append(migration.version)
     return done
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database is behind (or ahead of) this release's migrations."""
+
+
+def require_current(db: Database) -> None:
+    """Refuse to run on a schema this code was not written for. Scaled out, processes
+    never migrate on start: ``flask db upgrade`` is the release step."""
+    expected = {m.version for m in available()}
+    applied = applied_versions(db)
+    missing, unknown = sorted(expected - applied), sorted(applied - expected)
+    if missing:
+        raise SchemaNotCurrent(
+            f"The database schema lacks migration(s) {missing}: run `flask db upgrade` "
+            "(the release step) before starting web processes and workers."
+        )
+    if unknown:
+        raise SchemaNotCurrent(
+            f"The database has migration(s) {unknown} this release does not know: it "
+            "was upgraded by a newer release. Deploy that release."
+        )

@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from sync import importer
+from sync import import_jobs
 from tests.import_support import app, link, sandbox
 
 __all__ = ["app", "sandbox"]
@@ -17,7 +17,7 @@ def test_progress_then_done(app, sandbox, business, logged_in_page, live_server)
     link(business, sandbox.create_account(customers=600))
     # Slow enough (about 4 requests a second) to be watched while it runs.
     app.config.update(STRIPE_RATE_LIMIT=5, IMPORT_WORKERS=2)
-    run = importer.start_import(business.id, config=app.config)
+    run = import_jobs.start_import(business.id, config=app.config)
     page = logged_in_page
     page.goto(f"{live_server.url}/customers")
     status = page.locator("#import-status")
