@@ -38,7 +38,8 @@ DEFAULTS = {
     "REDIS_URL": "",  # empty: the embedded queue (SQLite file, consumer threads in process)
     "WORKER_THREADS": 8,  # consumer threads of `flask worker` (and of the embedded pool)
     "JOBS_IN_PROCESS": "",  # empty: yes when REDIS_URL is unset; 0/1 to force
-    "JOBS_QUEUE": "shingleai",  # the queue's (and throttles') name: deployments sharing one Redis differ
+    # The queue's (and the throttles') name: deployments sharing one Redis differ.
+    "JOBS_QUEUE": "shingleai",
 }
 SHUTDOWN_TIMEOUT = 15.0  # seconds a stopping consumer waits for its tasks to wind down
 

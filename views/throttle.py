@@ -32,7 +32,9 @@ class Throttle:
 
     def allows(self, name: str, key: str) -> bool:
         """Whether one more ``name`` for ``key`` stays within every window (counts nothing)."""
-        return all(self._limiter.test(item, self._namespace, name, key) for item in self._items(name))
+        return all(
+            self._limiter.test(item, self._namespace, name, key) for item in self._items(name)
+        )
 
     def count(self, name: str, key: str) -> None:
         """Record one ``name`` for ``key``."""
