@@ -132,13 +132,18 @@ def _register_views(app: Flask) -> None:
         csrf,
         customers,
         demo,
+        errors,
         imports,
+        local_time,
+        preferences,
         stripe_connect,
         webhooks,
     )
 
     csrf.init_app(app)
     auth.init_app(app)
+    errors.init_app(app)
+    local_time.init_app(app)
     for blueprint in (
         auth.bp,
         customers.bp,
@@ -147,6 +152,7 @@ def _register_views(app: Flask) -> None:
         webhooks.bp,
         api.bp,
         api_tokens.bp,
+        preferences.bp,
         demo.bp,
     ):
         app.register_blueprint(blueprint)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from peewee import Tuple, fn
+from peewee import Tuple
 
 from models.api_errors import ApiError
 from models.customer import SYNC_FILTERS, Customer, validate_fields
@@ -168,13 +168,6 @@ def _check(fields: dict[str, str], provided: tuple[str, ...]) -> None:
             raise ApiError(422, "validation_error", errors[key], key)
 
 
-def _same_email(business_id: int, email: str, *, other_than: int | None = None) -> Customer | None:
-    query = Customer.for_business(business_id).where(fn.lower(Customer.email) == fn.lower(email))
-    if other_than is not None:
-        query = query.where(Customer.id != other_than)
-    return query.order_by(Customer.id).first()
-
-
 def _duplicate(existing: Customer) -> ApiError:
     return ApiError(
         409,
@@ -199,7 +192,7 @@ def create_customer(
     name, email = fields["name"].strip(), fields["email"].strip()
 
     def work() -> Outcome:
-        existing = _same_email(business_id, email)
+        existing = Customer.holding_email(business_id, email)
         if existing is not None:
             error = _duplicate(existing)
             return Outcome(error.status, error.to_json())
@@ -236,7 +229,7 @@ def update_customer(business_id: int, customer_id: int, params: object) -> dict:
         _check(merged, provided)
         values = {key: fields[key].strip() for key in provided}
         if "email" in values:
-            existing = _same_email(business_id, values["email"], other_than=customer.id)
+            existing = Customer.holding_email(business_id, values["email"], other_than=customer.id)
             if existing is not None:
                 raise _duplicate(existing)
         values["updated_at"] = utcnow()

@@ -38,6 +38,9 @@ class Account:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     event_raw: dict[str, bytes] = field(default_factory=dict)
     event_index: SortedKeys = field(default_factory=SortedKeys)
+    # When a code for it was last exchanged: the consent page preselects the account
+    # the user linked before, as Stripe's shows the account they are signed in to.
+    authorized_at: float = 0.0
 
 
 @dataclass

@@ -81,7 +81,7 @@ def test_panel_says_when_stripe_was_disconnected(client, link, logged_in):
     html = panel(client)
     assert "Stripe disconnected: Access was revoked in Stripe." in html
     assert ">Reconnect</a>" in html
-    assert "Disconnected since" in html
+    assert "Disconnected on <time" in html
 
 
 def test_panel_warns_after_a_quiet_day(client, link, logged_in):
@@ -101,7 +101,10 @@ def test_panel_reports_a_failed_import_and_its_retry(client, link, logged_in, bu
         last_error="rate limited",
         retry_at=datetime(2026, 1, 1, 14, 2),
     )
-    assert "Last import failed: rate limited — retrying at 14:02 UTC." in panel(client)
+    html = panel(client)
+    assert "Last import failed: rate limited." in html
+    # The stored retry time has passed: the panel says so instead of a stale time.
+    assert "Retrying now." in html and "14:02" not in html
 
 
 def test_stripe_page_includes_the_panel(client, link, logged_in):
