@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import click
 from flask import Flask, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
@@ -74,6 +75,25 @@ def _resolve_stripe(config: dict) -> None:
         )
 
 
+_DEFAULT_KEY_MESSAGE = (
+    "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
+    "string (or DEMO=1 to try the app locally)."
+)
+
+
+def _refuse_default_secret_key(app: Flask) -> None:
+    """Sessions signed with a public key could be forged, so the app never serves a
+    page with it. A server (gunicorn, a direct create_app()) refuses to start. Inside
+    a ``flask`` command the app may be built for work that never signs a session
+    (``flask mcp`` acts with an API token): it starts, and refuses every request."""
+    if click.get_current_context(silent=True) is None:
+        raise RuntimeError(_DEFAULT_KEY_MESSAGE)
+
+    @app.before_request
+    def _refuse():
+        return _DEFAULT_KEY_MESSAGE, 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 class _SessionInterface(SecureCookieSessionInterface):
     """Marks the session cookie Secure whenever the request came over HTTPS."""
 
@@ -89,10 +109,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(_from_environment())
     app.config.update(config or {})
     if app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not (app.debug or app.config["DEMO"]):
-        raise RuntimeError(
-            "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
-            "string (or DEMO=1 to try the app locally)."
-        )
+        _refuse_default_secret_key(app)
     _resolve_stripe(app.config)
     app.session_interface = _SessionInterface()
 

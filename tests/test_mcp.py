@@ -253,3 +253,19 @@ def test_revoked_token_refuses_to_start(server_env, owner, business):
     done = start_and_wait({**os.environ, **server_env}, "--token", secret)
     assert done.returncode != 0
     assert "This API token has been revoked." in done.stderr
+
+
+def test_the_readme_one_liner_needs_no_secret_key_or_demo(server_env, owner, business):
+    """README: ``SHINGLEAI_API_TOKEN=shai_… .venv/bin/flask --app app mcp``. The MCP
+    server signs no session, so the built-in SECRET_KEY must not stop it (the database
+    path is passed as the README's client configuration does)."""
+    make_customer(business, name="Dora", email="dora@example.com")
+    env = {key: server_env[key] for key in ("DATABASE_URL", "PYTHONPATH")}
+    env["PATH"] = os.environ.get("PATH", "")
+    env["SHINGLEAI_API_TOKEN"] = issue_token(owner, business)
+    assert "SECRET_KEY" not in env and "DEMO" not in env
+
+    async def script(session):
+        return payload(await session.call_tool("list_customers", {}))
+
+    assert [row["email"] for row in run_session(env, script)["data"]] == ["dora@example.com"]

@@ -53,7 +53,7 @@ def test_panel_counts_and_lists_recent_events(client, link, logged_in):
     deliver(client, make_event("customer.created", stripe_customer("cus_3"), livemode=True))
     html = panel(client)
     assert "Sync is healthy." in html
-    assert "<td>customer.created</td><td>applied</td><td>2</td>" in html
+    assert "<td>customer.created</td><td>Applied</td><td>2</td>" in html
     assert "<td>customer.updated</td><td>skipped_stale</td><td>1</td>" in html
     assert "<td>customer.created</td><td>ignored</td><td>1</td>" in html
     assert "<code>cus_3</code>" in html

@@ -98,13 +98,13 @@ def changes():
     link = link_state(g.business)
     if marker == seen and link == request.args.get("link"):
         return "", 204
-    events = {}
+    events = []
     if marker != seen:
-        events["customers-changed"] = True
+        events.append("customers-changed")
     if link != request.args.get("link"):
-        events["stripe-link-changed"] = True
+        events.append("stripe-link-changed")
     body = render_template("customers/_live.html", marker=marker, link=link)
-    return make_response(body, trigger=events)
+    return make_response(body, trigger=", ".join(events))
 
 
 def link_state(business) -> str:
