@@ -174,7 +174,8 @@ def disconnect(link: StripeAccount, config: Mapping) -> None:
     """The owner's Disconnect: revoke in Stripe, then mark the link; customers stay.
     Stripe's deauthorized webhook for our own revocation may land first: it is still
     recorded as the owner's choice, not as access lost."""
-    started = utcnow()
+    # Stripe's event time has whole seconds: its echo may carry the second we began in.
+    started = utcnow().replace(microsecond=0)
     try:
         _deauthorize(config, link.account_id)
     except stripe.StripeError as error:
