@@ -157,8 +157,9 @@ def _register_views(app: Flask) -> None:
         webhooks,
     )
 
-    csrf.init_app(app)
+    # The owner is loaded first, so even a CSRF refusal's error page shows the navigation.
     auth.init_app(app)
+    csrf.init_app(app)
     errors.init_app(app)
     local_time.init_app(app)
     for blueprint in (
