@@ -172,6 +172,8 @@ def test_names_beside_ids_and_the_consent_page_remembers_the_account(
     page.locator(f"#acct-{first}").check()
     page.get_by_role("button", name="Connect", exact=True).click()
     expect(page.locator(".flashes")).to_contain_text(f"Acme Roofing ({first})")
+    # The import's live status tells how it goes; no flash claims it is still running.
+    expect(page.locator(".flashes")).not_to_contain_text("being imported")
     expect(page.locator("#stripe-account")).to_contain_text("Acme Roofing")
     wait_until(
         lambda: not ImportRun.select().where(ImportRun.status.in_(("queued", "running"))).exists()
