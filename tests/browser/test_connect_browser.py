@@ -36,7 +36,7 @@ def test_connect_through_the_sandbox_consent_page(logged_in_page, sandbox, busin
     account = _connect_new_account(page, sandbox, business)
     expect(page).to_have_url(f"{live_server.url}/stripe")
     expect(page.locator("#stripe-link")).to_contain_text(account)
-    expect(page.get_by_role("button", name="Disconnect")).to_be_visible()
+    expect(page.get_by_role("link", name="Disconnect…")).to_be_visible()
     assert ImportRun.latest_for(business).reason == "connect"
     wait_until(imports_idle)
     assert Customer.for_business(business).count() == 3
@@ -75,7 +75,7 @@ def test_revoked_in_stripe_then_reconnected(
     _to_stripe_consent(page, sandbox, button="Reconnect Stripe")
     page.locator(f"#acct-{account}").check()
     page.get_by_role("button", name="Connect", exact=True).click()
-    expect(page.get_by_text("Stripe is connected again.")).to_be_visible()
+    expect(page.get_by_text("Stripe is connected again to")).to_be_visible()
     expect(page.locator("#stripe-banner")).to_have_count(0)
     wait_until(imports_idle)
     stored = [c.stripe_customer_id for c in Customer.for_business(business)]
