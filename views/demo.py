@@ -92,6 +92,7 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: flo
 def _start_sandbox(app_url: str) -> subprocess.Popen:
     config = current_app.config
     sandbox = urlsplit(config["STRIPE_SANDBOX_URL"])
+    os.makedirs(current_app.instance_path, exist_ok=True)
     state = os.path.join(current_app.instance_path, "sandbox-state.sqlite3")
     command = [
         sys.executable,
