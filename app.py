@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+import click
 from flask import Flask, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
@@ -99,11 +100,15 @@ def _resolve_stripe(config: dict) -> None:
 def _refuse_unsafe_settings(app: Flask) -> None:
     """Settings that are fine on a laptop but dangerous once served: the built-in
     SECRET_KEY (anyone can forge a session with it, so debug mode does not excuse it)
-    and URLs built from whatever Host header a client sends."""
+    and URLs built from whatever Host header a client sends. A server (gunicorn, a
+    direct create_app()) refuses to start. Inside a ``flask`` command the app may be
+    built for work that never serves a page (``flask mcp`` acts with an API token): it
+    starts, and refuses every request."""
     config = app.config
     local = config["DEMO"] or config.get("TESTING")
+    problems = []
     if config["SECRET_KEY"] == DEFAULT_SECRET_KEY and not local:
-        raise RuntimeError(
+        problems.append(
             "SECRET_KEY is the built-in development value: set SECRET_KEY to a long random "
             "string (or DEMO=1 to try the app locally)."
         )
@@ -112,11 +117,19 @@ def _refuse_unsafe_settings(app: Flask) -> None:
         hosts = [host.strip() for host in hosts.split(",") if host.strip()]
     config["TRUSTED_HOSTS"] = hosts or None
     if not (config["PUBLIC_URL"] or hosts or local or app.debug):
-        raise RuntimeError(
+        problems.append(
             "Set PUBLIC_URL (how browsers and Stripe reach the app, e.g. "
             "https://customers.example.com) or TRUSTED_HOSTS: otherwise the OAuth redirect "
             "and the webhook URL would follow any Host header a client sends."
         )
+    if not problems:
+        return
+    if click.get_current_context(silent=True) is None:
+        raise RuntimeError(" ".join(problems))
+
+    @app.before_request
+    def _refuse():
+        return " ".join(problems), 500, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -198,7 +211,10 @@ def _register_views(app: Flask) -> None:
         csrf,
         customers,
         demo,
+        errors,
         imports,
+        local_time,
+        preferences,
         security_headers,
         stripe_connect,
         throttle,
@@ -206,10 +222,13 @@ def _register_views(app: Flask) -> None:
     )
 
     body_limits.init_app(app)
+    # The owner is loaded first, so even a CSRF refusal's error page shows the navigation.
+    auth.init_app(app)
     csrf.init_app(app)
     security_headers.init_app(app)
     throttle.init_app(app)
-    auth.init_app(app)
+    errors.init_app(app)
+    local_time.init_app(app)
     for blueprint in (
         auth.bp,
         account.bp,
@@ -219,6 +238,7 @@ def _register_views(app: Flask) -> None:
         webhooks.bp,
         api.bp,
         api_tokens.bp,
+        preferences.bp,
         demo.bp,
     ):
         app.register_blueprint(blueprint)

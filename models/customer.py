@@ -12,6 +12,7 @@ from peewee import (
     IntegerField,
     TextField,
     TimestampField,
+    fn,
 )
 
 from models.business import Business
@@ -96,6 +97,18 @@ class Customer(BaseModel):
         if sync == "all":
             return None
         raise ValueError(f"unknown sync filter {sync!r}; expected one of {SYNC_FILTERS}")
+
+    @classmethod
+    def holding_email(
+        cls, business: Business | int, email: str, *, other_than: int | None = None
+    ) -> Customer | None:
+        """The business's customer (other than ``other_than``) that already has ``email``,
+        compared case-insensitively. One email, one customer per business: the API
+        (409), MCP and the inline edit all refuse a second one through this rule."""
+        query = cls.for_business(business).where(fn.lower(cls.email) == fn.lower(email))
+        if other_than is not None:
+            query = query.where(cls.id != other_than)
+        return query.order_by(cls.id).first()
 
     @classmethod
     def get_for_business(cls, business: Business | int, customer_id: int) -> Customer | None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from peewee import Tuple, fn
+from peewee import Tuple
 
 from models.api_errors import ApiError
 from models.business import Business
@@ -202,10 +202,7 @@ def _same_email(business_id: int, email: str, *, other_than: int | None = None) 
     transaction before writing an email: the business's row is locked first, so two
     such checks of one business take turns and cannot both find the email free."""
     lock_rows(Business.select(Business.id).where(Business.id == business_id))
-    query = Customer.for_business(business_id).where(fn.lower(Customer.email) == fn.lower(email))
-    if other_than is not None:
-        query = query.where(Customer.id != other_than)
-    return query.order_by(Customer.id).first()
+    return Customer.holding_email(business_id, email, other_than=other_than)
 
 
 def _duplicate(existing: Customer) -> ApiError:

@@ -65,8 +65,11 @@ def stripe_object(stripe_id: str, since: int, name: str, email: str, rand) -> st
     return pack(cust)
 
 
-def customer_rows(business_id: int, n: int, *, seed: int = 0) -> Iterator[tuple]:
-    """``n`` rows of database values, in the order of ``ROW_FIELDS``."""
+def customer_rows(
+    business_id: int, n: int, *, seed: int = 0, local_only: bool = False
+) -> Iterator[tuple]:
+    """``n`` rows of database values, in the order of ``ROW_FIELDS``; with
+    ``local_only`` every row is one created in ShingleAI (no Stripe id)."""
     rng = random.Random(seed * 1_000_003 + business_id)
     now = str(utcnow())  # as DateTimeField stores it
     newest = int(time.time())
@@ -79,7 +82,7 @@ def customer_rows(business_id: int, n: int, *, seed: int = 0) -> Iterator[tuple]
         roll = rng.random()
         stripe_id = deleted = obj = None
         version_at = version_source = None
-        if roll >= NOT_SYNCED_SHARE:
+        if roll >= NOT_SYNCED_SHARE and not local_only:
             stripe_id = _stripe_id(business_id * 10**9 + i)
             version_at, version_source = since, 0
             obj = stripe_object(stripe_id, since, f"{first} {last}", email, rng.random)
@@ -115,7 +118,7 @@ ROW_FIELDS = [
 ]
 
 
-def seed_customers(business_id: int, n: int, *, seed: int = 0) -> None:
+def seed_customers(business_id: int, n: int, *, seed: int = 0, local_only: bool = False) -> None:
     """Insert ``n`` demo customers in one transaction, a few thousand rows per INSERT.
 
     Multi-row statements matter: SQLite's FTS5 flushes its pending index at the end of
@@ -127,18 +130,23 @@ def seed_customers(business_id: int, n: int, *, seed: int = 0) -> None:
     one_row = "(" + ", ".join("?" for _ in ROW_FIELDS) + ")"
     insert = f"INSERT INTO {Customer._meta.table_name} ({columns}) VALUES "
     with db.atomic():
-        for chunk in chunked(customer_rows(business_id, n, seed=seed), _CHUNK):
+        rows = customer_rows(business_id, n, seed=seed, local_only=local_only)
+        for chunk in chunked(rows, _CHUNK):
             values = ", ".join([one_row] * len(chunk))
             execute(insert + values, [value for row in chunk for value in row])
 
 
-def create_demo(customers: int, *, other_customers: int | None = None) -> User:
+def create_demo(
+    customers: int, *, other_customers: int | None = None, local_only: bool = False
+) -> User:
     """The demo owner, a primary business with ``customers`` rows and a second business
-    (whose rows must never show on the primary's list)."""
+    (whose rows must never show on the primary's list). ``local_only`` rows are all
+    created in ShingleAI: synced rows must then come from a real (sandbox) Stripe
+    account, so their badges and Stripe ids are true."""
     with db.atomic():
         user = User.create_owner(DEMO_EMAIL, DEMO_PASSWORD, "Shingle Roofing Co.")
         side = Business.create(owner=user, name="Gutter Side Project", is_primary=False)
-        seed_customers(Business.primary_for(user).id, customers)
+        seed_customers(Business.primary_for(user).id, customers, local_only=local_only)
         extra = max(10, customers // 10) if other_customers is None else other_customers
-        seed_customers(side.id, extra)
+        seed_customers(side.id, extra, local_only=local_only)
     return user

@@ -78,8 +78,22 @@ class ImportRun(BaseModel):
         process holding it died."""
         return (db_clock() - self.heartbeat_at).total_seconds() > stale_after
 
+    def shown_status(self, stale_after: float) -> str:
+        """The status every page shows: an active run whose holder stopped beating is
+        interrupted already, even before start-up housekeeping records it."""
+        if self.is_active and self.is_stale(stale_after):
+            return INTERRUPTED
+        return self.status
+
+    @property
+    def retry_is_due(self) -> bool:
+        """The automatic retry's time has come (it starts within a moment)."""
+        return self.retry_at is not None and self.retry_at <= utcnow()
+
     @property
     def elapsed_seconds(self) -> int:
+        """How long the latest attempt took (or has taken so far): a retry counts
+        from its own start, not from the first try."""
         end = self.finished_at or utcnow()
         return max(0, round((end - (self.started_at or self.queued_at)).total_seconds()))
 
@@ -159,15 +173,14 @@ class ImportRun(BaseModel):
                 heartbeat_at=now,
                 retry_at=None,
                 finished_at=None,
-                started_at=self.started_at or now,
+                started_at=now,
             )
             .where((ImportRun.id == self.id) & ImportRun.status.in_(allowed))
             .execute()
         )
         if won:
             self.status, self.owner_token, self.heartbeat_at = RUNNING, token, now
-            self.started_at = self.started_at or now
-            self.retry_at = None
+            self.started_at, self.finished_at, self.retry_at = now, None, None
         return bool(won)
 
     @classmethod

@@ -26,6 +26,9 @@ from models.user import utcnow
 
 CONNECTED = "connected"
 DISCONNECTED = "disconnected"
+# Who ended a link: the owner's own Disconnect, or Stripe (revoked, refused calls).
+BY_OWNER = "owner"
+BY_STRIPE = "stripe"
 # Stripe's authorization codes live 5 minutes; the owner may linger on Stripe's page.
 ATTEMPT_TTL = timedelta(minutes=30)
 
@@ -37,15 +40,28 @@ class ConnectRefused(Exception):
 class StripeAccount(BaseModel):
     business = ForeignKeyField(Business, backref="stripe_links", on_delete="CASCADE", unique=True)
     account_id = CharField()
+    # The account's business name in Stripe, read when it was linked (may be unknown).
+    account_name = CharField(null=True)
     livemode = BooleanField(default=False)
     status = CharField(default=CONNECTED)
     connected_at = DateTimeField(default=utcnow)
     disconnected_at = DateTimeField(null=True)
     disconnect_reason = TextField(null=True)
+    disconnected_by = CharField(null=True)
 
     @property
     def is_connected(self) -> bool:
         return self.status == CONNECTED
+
+    @property
+    def owner_disconnected(self) -> bool:
+        """The owner chose to disconnect: nothing is broken, so pages say so calmly."""
+        return not self.is_connected and self.disconnected_by == BY_OWNER
+
+    @property
+    def label(self) -> str:
+        """How pages name the account: its business name beside the id."""
+        return f"{self.account_name} ({self.account_id})" if self.account_name else self.account_id
 
     @classmethod
     def for_business(cls, business: Business | int) -> StripeAccount | None:
@@ -57,7 +73,9 @@ class StripeAccount(BaseModel):
         return cls.get_or_none((cls.account_id == account_id) & (cls.status == CONNECTED))
 
     @classmethod
-    def attach(cls, business: Business, account_id: str, livemode: bool) -> StripeAccount:
+    def attach(
+        cls, business: Business, account_id: str, livemode: bool, account_name: str | None = None
+    ) -> StripeAccount:
         """Link ``account_id`` to the business as Connected from now on, replacing any
         earlier link of it. Refused when the account is connected to another business
         (the partial unique index of migration 0002 decides, even under a race)."""
@@ -65,11 +83,13 @@ class StripeAccount(BaseModel):
             raise ConnectRefused("Only your primary business can be linked to Stripe.")
         values = {
             "account_id": account_id,
+            "account_name": account_name,
             "livemode": livemode,
             "status": CONNECTED,
             "connected_at": utcnow(),
             "disconnected_at": None,
             "disconnect_reason": None,
+            "disconnected_by": None,
         }
         try:
             with write_transaction():
@@ -83,17 +103,35 @@ class StripeAccount(BaseModel):
             ) from None
         return cls.for_business(business)
 
-    def mark_disconnected(self, reason: str, at: datetime | None = None) -> bool:
-        """Record that Stripe no longer lets us act for this account. Returns False
-        when it already was disconnected, so the first reason and time are kept."""
+    def mark_disconnected(
+        self,
+        reason: str,
+        at: datetime | None = None,
+        *,
+        by: str = BY_STRIPE,
+        overriding_since: datetime | None = None,
+    ) -> bool:
+        """Record that we no longer act for this account (``by`` the owner or Stripe).
+        Returns False when it already was disconnected, so the first reason, time and
+        cause are kept, except a disconnection recorded since ``overriding_since``
+        (the echo of the revocation the caller itself just made)."""
         at = at or utcnow()
+        still_ours = StripeAccount.status == CONNECTED
+        if overriding_since is not None:
+            still_ours |= StripeAccount.disconnected_at >= overriding_since
         changed = (
-            StripeAccount.update(status=DISCONNECTED, disconnected_at=at, disconnect_reason=reason)
-            .where((StripeAccount.id == self.id) & (StripeAccount.status == CONNECTED))
+            StripeAccount.update(
+                status=DISCONNECTED,
+                disconnected_at=at,
+                disconnect_reason=reason,
+                disconnected_by=by,
+            )
+            .where((StripeAccount.id == self.id) & still_ours)
             .execute()
         )
         if changed:
             self.status, self.disconnected_at, self.disconnect_reason = DISCONNECTED, at, reason
+            self.disconnected_by = by
         return bool(changed)
 
 
@@ -110,6 +148,7 @@ class ConnectAttempt(BaseModel):
     created_at = DateTimeField(default=utcnow)
     consumed_at = DateTimeField(null=True)
     account_id = CharField(null=True)
+    account_name = CharField(null=True)
     livemode = BooleanField(default=False)
     resolved_at = DateTimeField(null=True)
 
@@ -153,10 +192,16 @@ class ConnectAttempt(BaseModel):
             )
         return attempt
 
-    def hold_switch(self, account_id: str, livemode: bool) -> None:
+    def hold_switch(self, account_id: str, livemode: bool, account_name: str | None) -> None:
         """Keep the newly authorized account until the owner confirms the switch."""
-        self.account_id, self.livemode = account_id, livemode
-        self.save(only=[ConnectAttempt.account_id, ConnectAttempt.livemode])
+        self.account_id, self.livemode, self.account_name = account_id, livemode, account_name
+        self.save(
+            only=[ConnectAttempt.account_id, ConnectAttempt.livemode, ConnectAttempt.account_name]
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.account_name} ({self.account_id})" if self.account_name else self.account_id
 
     @classmethod
     def pending_switch(cls, business: Business, attempt_id: int) -> ConnectAttempt | None:

@@ -19,12 +19,20 @@ class User(BaseModel):
     email = CharField(unique=True)
     password_hash = CharField()
     created_at = DateTimeField(default=utcnow)
+    # An IANA name ("Europe/Berlin") the browser reported; pages show times in it.
+    time_zone = CharField(null=True)
 
     def set_password(self, password: str) -> None:
         self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return password_matches(self.password_hash, password)
+
+    def remember_time_zone(self, name: str) -> None:
+        """Store the browser's time zone (already validated by the caller)."""
+        if name != self.time_zone:
+            User.update(time_zone=name).where(User.id == self.id).execute()
+            self.time_zone = name
 
     @classmethod
     def by_email(cls, email: str) -> User | None:

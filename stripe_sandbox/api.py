@@ -34,6 +34,9 @@ def guard() -> Response | None:
     sb.faults.latency(kind)
     key = platform_key(request, sb.settings.api_key)
     account = request.headers.get("Stripe-Account")
+    if request.endpoint == "api.retrieve_account":
+        # The platform reads a connected account by its id, no Stripe-Account needed.
+        account = account or (request.view_args or {}).get("acct")
     if not account:
         raise errors.StripeError(
             400,
@@ -59,6 +62,15 @@ def stripe_headers(resp: Response) -> Response:
     if request.headers.get("Stripe-Account"):
         resp.headers["Stripe-Account"] = request.headers["Stripe-Account"]
     return resp
+
+
+@bp.get("/accounts/<acct>")
+def retrieve_account(acct: str) -> Response:
+    """403 (by `guard`) unless the account is connected to our platform, as Stripe."""
+    if acct != g.account:
+        raise errors.no_access(sandbox().settings.api_key, acct)
+    found = sandbox().store.account(acct)
+    return _json(objects.dumps(objects.account(found.id, found.name, found.created)))
 
 
 @bp.get("/customers")

@@ -45,6 +45,7 @@ def exchange_code(store: Store, code: str, ttl_s: float) -> dict[str, Any]:
         if time.time() - grant["at"] > ttl_s:
             raise errors.OAuthError("invalid_grant", f"Authorization code expired: {code}")
         store.accounts[grant["account"]].connected = True
+        store.accounts[grant["account"]].authorized_at = time.time()
         token = objects.oauth_token(grant["account"], "read_write")
         store.refresh_tokens[token["refresh_token"]] = grant["account"]
         return token

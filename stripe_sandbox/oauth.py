@@ -27,6 +27,7 @@ def authorize() -> str:
         problem=problem,
         platform=sb.settings.platform_name,
         accounts=sorted(accounts, key=lambda a: a.created),
+        preselected=_linked_before(accounts),
         args=request.args,
         redirect_uri=request.args.get("redirect_uri") or sb.settings.redirect_uri,
     ), (400 if problem else 200)
@@ -82,6 +83,12 @@ def deauthorize() -> Response:
         raise errors.OAuthError("invalid_request", "No stripe_user_id provided")
     client_id = request.form.get("client_id", "")
     return jsonify(grants.deauthorize(sb.store, client_id, account))
+
+
+def _linked_before(accounts) -> str | None:
+    """The account most recently authorized for this platform, if any."""
+    authorized = [a for a in accounts if getattr(a, "authorized_at", 0)]
+    return max(authorized, key=lambda a: a.authorized_at).id if authorized else None
 
 
 def _authorize_problem(settings) -> str | None:

@@ -107,6 +107,28 @@ def event(
     }
 
 
+def account(account_id: str, name: str, created: int) -> dict[str, Any]:
+    """A Standard connected account as `GET /v1/accounts/{id}` returns it to the
+    platform: the owner-chosen names live in `settings.dashboard.display_name` and
+    `business_profile.name`."""
+    return {
+        "id": account_id,
+        "object": "account",
+        "business_profile": {"name": name, "url": None, "support_email": None},
+        "business_type": "company",
+        "charges_enabled": True,
+        "country": "US",
+        "created": created,
+        "default_currency": "usd",
+        "details_submitted": True,
+        "email": None,
+        "metadata": {},
+        "payouts_enabled": True,
+        "settings": {"dashboard": {"display_name": name, "timezone": "Etc/UTC"}},
+        "type": "standard",
+    }
+
+
 def application(client_id: str, name: str) -> dict[str, Any]:
     return {"id": client_id, "object": "application", "name": name}
 

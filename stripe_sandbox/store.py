@@ -41,6 +41,9 @@ class Account:
     event_index: SortedKeys = field(default_factory=SortedKeys)
     # Each customer's tax ids, oldest first (Stripe embeds them only when expanded).
     tax_ids: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # When a code for it was last exchanged: the consent page preselects the account
+    # the user linked before, as Stripe's shows the account they are signed in to.
+    authorized_at: float = 0.0
 
 
 @dataclass

@@ -17,7 +17,8 @@ from authlib.integrations.base_client import OAuthError
 
 from models.customer import Customer
 from models.db import write_transaction
-from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
+from models.stripe_account import BY_OWNER, ConnectAttempt, ConnectRefused, StripeAccount
+from models.user import utcnow
 from sync.stripe_client import make_client
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,22 @@ def _exchange(oauth_app, code: str) -> tuple[str, bool]:
     return token["stripe_user_id"], bool(token.get("livemode"))
 
 
+def account_name(config: Mapping, account_id: str) -> str | None:
+    """The connected account's business name as its owner knows it (the Dashboard's
+    display name, else the public business name), or None when Stripe does not say.
+    Only a label: a failure here must never stop the connection."""
+    try:
+        account = make_client(config).v1.accounts.retrieve(account_id).to_dict()
+    except stripe.StripeError as error:
+        log.info("Could not read the name of %s: %s", account_id, type(error).__name__)
+        return None
+    settings = account.get("settings") or {}
+    dashboard = settings.get("dashboard") or {}
+    profile = account.get("business_profile") or {}
+    name = str(dashboard.get("display_name") or profile.get("name") or "").strip()
+    return name[:200] or None
+
+
 def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Mapping) -> Outcome:
     """Finish a Connect attempt whose state was just claimed: exchange the code, then
     link (or relink) the account and start its import, or hold a different account
@@ -89,10 +106,11 @@ def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Ma
             f"The Stripe account {account_id} is already linked to another ShingleAI "
             "business. Disconnect it there first, or connect a different account."
         )
+    name = account_name(config, account_id)
     if link is not None and link.account_id != account_id:
-        attempt.hold_switch(account_id, livemode)
+        attempt.hold_switch(account_id, livemode, name)
         return Outcome.SWITCH_NEEDED
-    StripeAccount.attach(business, account_id, livemode)
+    StripeAccount.attach(business, account_id, livemode, name)
     reason = "connect" if link is None else "reconnect"
     log.info("Business %s linked Stripe account %s (%s)", business.id, account_id, reason)
     _start_import(business.id, config, reason)
@@ -120,7 +138,7 @@ def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:
             .where((Customer.business == business) & Customer.stripe_customer_id.is_null(False))
             .execute()
         )
-        StripeAccount.attach(business, attempt.account_id, attempt.livemode)
+        StripeAccount.attach(business, attempt.account_id, attempt.livemode, attempt.account_name)
     log.info("Business %s switched to Stripe account %s", business.id, attempt.account_id)
     _start_import(business.id, config, "connect")
     return converted
@@ -153,7 +171,11 @@ def _deauthorize(config: Mapping, account_id: str) -> None:
 
 
 def disconnect(link: StripeAccount, config: Mapping) -> None:
-    """The owner's Disconnect: revoke in Stripe, then mark the link; customers stay."""
+    """The owner's Disconnect: revoke in Stripe, then mark the link; customers stay.
+    Stripe's deauthorized webhook for our own revocation may land first: it is still
+    recorded as the owner's choice, not as access lost."""
+    # Stripe's event time has whole seconds: its echo may carry the second we began in.
+    started = utcnow().replace(microsecond=0)
     try:
         _deauthorize(config, link.account_id)
     except stripe.StripeError as error:
@@ -161,7 +183,7 @@ def disconnect(link: StripeAccount, config: Mapping) -> None:
         raise ConnectRefused(
             "ShingleAI could not reach Stripe to disconnect, so nothing changed. Try again."
         ) from None
-    link.mark_disconnected(YOU_DISCONNECTED)
+    link.mark_disconnected(YOU_DISCONNECTED, by=BY_OWNER, overriding_since=started)
 
 
 def rejection_reason(error: Exception) -> str | None:

@@ -26,6 +26,8 @@ class Check:
     level: str
     message: str
     action: str | None = None
+    # A failed import's automatic retry: shown as a local time, or "now" once due.
+    retry_at: datetime | None = None
 
 
 @dataclass
@@ -52,15 +54,14 @@ def _latest_import(business: Business):
         return None
 
 
-def _import_check(run) -> Check | None:
-    status = getattr(run, "status", None)
+def _import_check(run, stale_after: float) -> Check | None:
+    """The same status the import's own panel shows (``shown_status``)."""
+    status = run.shown_status(stale_after) if run is not None else None
     if status == "failed":
-        retry_at = getattr(run, "retry_at", None)
-        retry = f" — retrying at {retry_at:%H:%M} UTC" if retry_at else ""
-        error = getattr(run, "last_error", None) or "unknown error"
-        return Check("problem", f"Last import failed: {error}{retry}.", "import")
+        error = (run.last_error or "unknown error").rstrip(".")
+        return Check("problem", f"Last import failed: {error}.", "import", run.retry_at)
     if status == "interrupted":
-        return Check("warning", "The last import was interrupted; it resumes on restart.")
+        return Check("warning", "The last import was interrupted: use Retry import above.")
     if status in ("queued", "running"):
         return Check("ok", "The import is running; new customers keep arriving meanwhile.")
     return None
@@ -68,7 +69,9 @@ def _import_check(run) -> Check | None:
 
 def _link_check(link: StripeAccount | None) -> Check | None:
     if link is None:
-        return Check("problem", "Stripe is not connected.", "connect")
+        return Check("warning", "Stripe is not connected.", "connect")
+    if link.owner_disconnected:
+        return Check("info", "You disconnected Stripe.", "reconnect")
     if not link.is_connected:
         reason = link.disconnect_reason or "access was revoked"
         return Check("problem", f"Stripe disconnected: {reason}.", "reconnect")
@@ -101,7 +104,7 @@ def _delivery_checks(health: Health, now: datetime) -> list[Check]:
     return checks
 
 
-def health_for(business: Business, *, recent: int = 20) -> Health:
+def health_for(business: Business, *, stale_after: float, recent: int = 20) -> Health:
     """Everything the panel shows for ``business``; each query walks an index."""
     now = utcnow()
     link = StripeAccount.for_business(business)
@@ -112,10 +115,12 @@ def health_for(business: Business, *, recent: int = 20) -> Health:
         recent=list(WebhookEvent.recent(business, recent)),
         import_run=_latest_import(business),
     )
-    checks = [_link_check(link), _import_check(health.import_run)]
+    checks = [_link_check(link), _import_check(health.import_run, stale_after)]
     if link is not None and link.is_connected:
         checks.extend(_delivery_checks(health, now))
     health.checks = [c for c in checks if c is not None]
-    if not any(c.level != "ok" for c in health.checks):
+    if not any(c.level in ("warning", "problem") for c in health.checks) and (
+        link is not None and link.is_connected
+    ):
         health.checks.insert(0, Check("ok", "Sync is healthy."))
     return health

@@ -98,3 +98,19 @@ def test_app_refuses_the_default_secret_key_outside_debug_or_demo(tmp_path, monk
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}"})
     demo = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}", "DEMO": True})
     assert demo.config["SECRET_KEY"]
+
+
+def test_inside_a_flask_command_the_default_key_builds_an_app_that_serves_nothing(
+    tmp_path, monkeypatch
+):
+    """``flask mcp`` builds the app without signing sessions; a page must still never
+    be served with the public development key."""
+    import click
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DEMO", raising=False)
+    with click.Context(click.Command("mcp")):
+        app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}"})
+    response = app.test_client().get("/login")
+    assert response.status_code == 500
+    assert "SECRET_KEY is the built-in development value" in response.get_data(as_text=True)

@@ -77,7 +77,7 @@ def test_connect_links_the_account_and_starts_the_import(client, logged_in, sand
     assert run.status in ("queued", "running", "succeeded")
     page = page_text(client)
     assert account in page and "Connected since" in page and "Disconnect" in page
-    assert "Your customers are being imported." in page
+    assert f"Stripe is connected to Roof shop ({account})." in page
 
 
 @pytest.mark.parametrize(

@@ -46,11 +46,22 @@ def test_disconnect_deauthorizes_in_stripe_and_keeps_customers(
     assert response.status_code == 302
     link = link_of(business)
     assert (link.status, link.disconnect_reason) == ("disconnected", "You disconnected Stripe.")
-    assert link.disconnected_at is not None
+    assert link.disconnected_by == "owner" and link.disconnected_at is not None
     assert not has_access(sandbox, account)
     assert Customer.for_business(business).count() == 1
     page = page_text(client)
-    assert "Stripe disconnected" in page and "Reconnect Stripe" in page
+    assert "You disconnected Stripe" in page and "Reconnect Stripe" in page
+    assert "Stripe disconnected" not in page and "Problem" not in page
+
+
+def test_disconnect_asks_first_and_changes_nothing_until_confirmed(
+    client, logged_in, sandbox, business
+):
+    account = _connected(client, logged_in, sandbox, business)
+    page = client.get("/stripe/disconnect").get_data(as_text=True)
+    assert "Disconnect Stripe?" in page and account in page
+    assert 'method="post" action="/stripe/disconnect"' in page
+    assert link_of(business).is_connected and has_access(sandbox, account)
 
 
 def test_disconnect_of_an_account_already_revoked_in_stripe(client, logged_in, sandbox, business):
@@ -165,7 +176,7 @@ def test_declining_the_switch_keeps_the_old_link_and_releases_the_new_account(
     link = link_of(business)
     assert (link.account_id, link.status) == (old, "disconnected")
     assert not has_access(sandbox, new)
-    assert f"{old} stays disconnected" in page_text(client)
+    assert f"{old}) stays disconnected" in page_text(client)
 
 
 def test_a_switch_of_another_business_is_not_found(client, logged_in, sandbox, business):

@@ -39,9 +39,12 @@ def test_full_page_with_columns_badges_and_count(client, logged_in, rows):
     assert 'id="customers-count">1\u20133 of 3</p>' in html
     assert 'class="badge badge-stripe" title="cus_S1">Stripe<' in html
     assert 'title="cus_G1">Deleted in Stripe<' in html
-    assert '<time datetime="2023-11-14T22:18:20Z">Nov 14, 2023</time>' in html
+    assert (
+        '<time datetime="2023-11-14T22:18:20Z" title="2023-11-14 22:18:20 UTC">Nov 14, 2023</time>'
+        in html
+    )
     direct_row = html.split(f'id="customer-{rows["direct"].id}"')[1].split("</tr>")[0]
-    assert "badge" not in direct_row
+    assert 'class="badge badge-local"' in direct_row and ">Not synced<" in direct_row
 
 
 def test_htmx_request_gets_the_fragment_but_boosted_and_history_get_the_page(
@@ -70,10 +73,24 @@ def test_filter_and_search(client, logged_in, rows, query, names):
     assert shown == names
 
 
-@pytest.mark.parametrize("query", ["sync=everything", "after=nonsense", "before=1.x"])
-def test_bad_list_parameters_are_a_clear_400(client, logged_in, query):
+@pytest.mark.parametrize(
+    ("query", "note", "kept"),
+    [
+        ("sync=everything&q=ada", "There is no “everything” filter", "/customers?q=ada"),
+        ("after=nonsense&sync=synced", "That page link is out of date", "/customers?sync=synced"),
+        ("before=1.x", "That page link is out of date", "/customers"),
+    ],
+    ids=["filter", "after", "before"],
+)
+def test_bad_list_parameters_return_to_the_list_with_a_note(client, logged_in, query, note, kept):
     response = client.get(f"/customers?{query}")
-    assert response.status_code == 400
+    assert response.status_code == 302 and response.location == kept
+    assert note in client.get(response.location).get_data(as_text=True)
+
+
+def test_a_bad_list_parameter_from_htmx_loads_the_whole_list(client, logged_in):
+    response = client.get("/customers?sync=bogus", headers=HX)
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/customers"
 
 
 def test_empty_states(client, logged_in, business):
@@ -175,9 +192,10 @@ def test_other_businesses_rows_never_listed(client, logged_in, rows, others):
 
 def test_live_poll_answers_204_until_something_changes(client, logged_in, business):
     marker = change_marker(business.id)
-    assert client.get(f"/customers/changes?since={marker}", headers=HX).status_code == 204
+    url = f"/customers/changes?since={marker}&link=none"
+    assert client.get(url, headers=HX).status_code == 204
     make_customer(business)
-    response = client.get(f"/customers/changes?since={marker}", headers=HX)
+    response = client.get(url, headers=HX)
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "customers-changed"
     assert f"since={change_marker(business.id)}" in response.get_data(as_text=True)

@@ -273,3 +273,19 @@ def test_get_customer_returns_the_stripe_object_and_stripe_customer_id(server_en
     assert one["stripe"] == obj
     assert "stripe" not in lean["data"][0] and lean["data"][0]["stripeCustomerId"] == "cus_1"
     assert full["data"][0]["stripe"] == obj
+
+
+def test_the_readme_one_liner_needs_no_secret_key_or_demo(server_env, owner, business):
+    """README: ``SHINGLEAI_API_TOKEN=shai_… .venv/bin/flask --app app mcp``. The MCP
+    server signs no session, so the built-in SECRET_KEY must not stop it (the database
+    path is passed as the README's client configuration does)."""
+    make_customer(business, name="Dora", email="dora@example.com")
+    env = {key: server_env[key] for key in ("DATABASE_URL", "PYTHONPATH")}
+    env["PATH"] = os.environ.get("PATH", "")
+    env["SHINGLEAI_API_TOKEN"] = issue_token(owner, business)
+    assert "SECRET_KEY" not in env and "DEMO" not in env
+
+    async def script(session):
+        return payload(await session.call_tool("list_customers", {}))
+
+    assert [row["email"] for row in run_session(env, script)["data"]] == ["dora@example.com"]

@@ -3,6 +3,7 @@ retry repairs."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -53,9 +54,11 @@ def test_panel_counts_and_lists_recent_events(client, link, logged_in):
     deliver(client, make_event("customer.created", stripe_customer("cus_3"), livemode=True))
     html = panel(client)
     assert "Sync is healthy." in html
-    assert "<td>customer.created</td><td>applied</td><td>2</td>" in html
-    assert "<td>customer.updated</td><td>skipped_stale</td><td>1</td>" in html
-    assert "<td>customer.created</td><td>ignored</td><td>1</td>" in html
+    counts = re.sub(r' data-label="[^"]+"', "", html)
+    # Outcomes read the same in the counts as in the recent events ("Applied").
+    assert "<td>customer.created</td><td>Applied</td><td>2</td>" in counts
+    assert "<td>customer.updated</td><td>Skipped (older than stored data)</td><td>1</td>" in counts
+    assert "<td>customer.created</td><td>Ignored</td><td>1</td>" in counts
     assert "<code>cus_3</code>" in html
     assert "live-mode event but the app uses test keys" in html
     assert "Skipped (older than stored data)" in html
@@ -81,7 +84,7 @@ def test_panel_says_when_stripe_was_disconnected(client, link, logged_in):
     html = panel(client)
     assert "Stripe disconnected: Access was revoked in Stripe." in html
     assert ">Reconnect</a>" in html
-    assert "Disconnected since" in html
+    assert "Disconnected on <time" in html
 
 
 def test_panel_warns_after_a_quiet_day(client, link, logged_in):
@@ -101,7 +104,10 @@ def test_panel_reports_a_failed_import_and_its_retry(client, link, logged_in, bu
         last_error="rate limited",
         retry_at=datetime(2026, 1, 1, 14, 2),
     )
-    assert "Last import failed: rate limited — retrying at 14:02 UTC." in panel(client)
+    html = panel(client)
+    assert "Last import failed: rate limited." in html
+    # The stored retry time has passed: the panel says so instead of a stale time.
+    assert "Retrying now." in html and "14:02" not in html
 
 
 def test_stripe_page_includes_the_panel(client, link, logged_in):

@@ -37,8 +37,10 @@ def init_app(app: Flask) -> None:
 
 def _routing_error(error: HTTPException):
     if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
-        return _http_error(error)
-    return error
+        return http_error_json(error)
+    from views.errors import error_page
+
+    return error_page(error)
 
 
 def _error_response(error: ApiError) -> Response:
@@ -59,7 +61,7 @@ def _api_error(error: ApiError) -> Response:
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> Response:
+def http_error_json(error: HTTPException) -> Response:
     """Werkzeug's own errors (413, 405, 404, 500…) in the API's JSON shape."""
     code = (error.name or "error").lower().replace(" ", "_")
     response = _error_response(ApiError(error.code or 500, code, error.description or ""))

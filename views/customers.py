@@ -4,12 +4,23 @@ refresh poll, and ``flask seed-demo``."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_htmx import make_response
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
 from models.customer_list import BadCursor, change_marker, list_page, parse_cursor, stats
 from models.demo import DEMO_EMAIL, DEMO_PASSWORD, create_demo
+from models.stripe_account import StripeAccount
 from models.user import User, utcnow
 from views.auth import login_required
 from views.customer_detail import customer_detail
@@ -25,16 +36,20 @@ SYNC_LABELS = {
 }
 
 
+class _Misread(Exception):
+    """A list URL with a value the list cannot use (an edited or stale link)."""
+
+
 def _list_args() -> dict:
-    """The list's state from the query string; bad values are the client's error."""
+    """The list's state from the query string; raises _Misread on a bad value."""
     sync = request.args.get("sync", "all")
     if sync not in SYNC_FILTERS:
-        abort(400, f"Unknown sync filter {sync!r}: use one of {', '.join(SYNC_FILTERS)}.")
+        raise _Misread(f"There is no “{sync[:40]}” filter, so all customers are shown.")
     try:
         after = parse_cursor(request.args.get("after"))
         before = parse_cursor(request.args.get("before"))
-    except BadCursor as error:
-        abort(400, str(error))
+    except BadCursor:
+        raise _Misread("That page link is out of date, so the list starts again.") from None
     page = request.args.get("page", 1, type=int)
     return {
         "sync": sync,
@@ -43,6 +58,21 @@ def _list_args() -> dict:
         "after": after,
         "before": before,
     }
+
+
+def _back_to_list(note: str):
+    """Back to the first page, keeping what was still good (filter, search)."""
+    flash(note)
+    sync = request.args.get("sync")
+    keep = {
+        "sync": sync if sync in SYNC_FILTERS and sync != "all" else None,
+        "q": request.args.get("q", "").strip()[:200] or None,
+    }
+    target = url_for("customers.index", **keep)
+    if htmx:
+        # The note is a flash, shown on a whole page, so htmx must load one.
+        return make_response("", redirect=target)
+    return redirect(target)
 
 
 LIST_STATE = ("sync", "q", "page", "after", "before")
@@ -71,6 +101,7 @@ def _list_context() -> dict:
         "list_state": _list_state(),
         "has_customers": counts["all"] > 0,
         "marker": counts["changes"],
+        "link": link_state(g.business),
         "sync_labels": SYNC_LABELS,
     }
 
@@ -79,7 +110,11 @@ def _list_context() -> dict:
 @login_required
 def index():
     """The list, filtered by sync state and search, newest Customer since first."""
-    return page_or_fragment("customers/index.html", "customers/_table.html", **_list_context())
+    try:
+        context = _list_context()
+    except _Misread as misread:
+        return _back_to_list(str(misread))
+    return page_or_fragment("customers/index.html", "customers/_table.html", **context)
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -91,7 +126,10 @@ def show(customer_id: int):
     if wants_fragment():
         context["list_state"] = _list_state()
     else:  # only the whole page needs the list
-        context.update(_list_context())
+        try:
+            context.update(_list_context())
+        except _Misread as misread:
+            return _back_to_list(str(misread))
     return page_or_fragment("customers/index.html", "customers/_panel.html", **context)
 
 
@@ -102,10 +140,22 @@ def changes():
     fresh poller and a ``customers-changed`` event that makes the table re-fetch."""
     seen = request.args.get("since", -1, type=int)
     marker = change_marker(g.business.id)
-    if marker == seen:
+    link = link_state(g.business)
+    if marker == seen and link == request.args.get("link"):
         return "", 204
-    body = render_template("customers/_live.html", marker=marker)
-    return make_response(body, trigger="customers-changed")
+    events = []
+    if marker != seen:
+        events.append("customers-changed")
+    if link != request.args.get("link"):
+        events.append("stripe-link-changed")
+    body = render_template("customers/_live.html", marker=marker, link=link)
+    return make_response(body, trigger=", ".join(events))
+
+
+def link_state(business) -> str:
+    """What the list's banner depends on, as a token the live poll compares."""
+    found = StripeAccount.for_business(business)
+    return "none" if found is None else f"{found.status}-{found.disconnected_by or ''}"
 
 
 def _own_customer(customer_id: int) -> Customer:
@@ -156,6 +206,18 @@ def update(customer_id: int):
     customer = _own_customer(customer_id)
     values = {key: request.form.get(key, "").strip() for key in ("name", "email")}
     errors = validate_fields(values["name"], values["email"])
+    status = 400
+    taken = (
+        None
+        if errors
+        else Customer.holding_email(g.business, values["email"], other_than=customer.id)
+    )
+    if taken is not None:
+        errors["email"] = (
+            f"{taken.name or 'Another customer'} ({taken.email}) already has this email "
+            "address. Each customer needs their own."
+        )
+        status = 409
     if errors:
         response = page_or_fragment(
             "customers/edit.html",
@@ -165,7 +227,7 @@ def update(customer_id: int):
             errors=errors,
         )
         # htmx swaps only 2xx answers; a plain form post gets the honest status.
-        response.status_code = 200 if htmx else 400
+        response.status_code = 200 if htmx else status
         return response
     Customer.update(**values, updated_at=utcnow()).where(
         (Customer.id == customer.id) & (Customer.business == g.business.id)

@@ -14,6 +14,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     url_for,
 )
 
@@ -33,17 +34,18 @@ def status_of(run: ImportRun | None) -> dict | None:
     """What the status partial shows about ``run``."""
     if run is None:
         return None
-    stale_after = importer.setting(current_app.config, "IMPORT_STALE_AFTER")
-    state = run.status
-    if run.is_active and run.is_stale(stale_after):
-        state = "interrupted"
+    state = run.shown_status(importer.setting(current_app.config, "IMPORT_STALE_AFTER"))
     polling = state in ("queued", "running")
+    # A failed run waiting for its automatic retry is watched (slowly), so the page
+    # shows the retry starting instead of a retry time that has passed.
+    watching = state == "failed" and run.retry_at is not None
     # Only a stopped run needs the link (Retry, or Reconnect): one query while polling.
     link = None if polling else StripeAccount.for_business(run.business_id)
     return {
         "run": run,
         "state": state,
         "polling": polling,
+        "watching": watching,
         "connected": link is not None and link.is_connected,
     }
 
@@ -67,12 +69,15 @@ def _owned_run(run_id: int) -> ImportRun:
 
 
 def _render(run: ImportRun, notice: str | None = None):
-    """The partial; when a poll sees the run finish, the Customers table refreshes."""
+    """The partial. When a poll sees the run stop, the sync health panel refreshes
+    (``import-stopped``), and after a success the Customers table too."""
+    view = status_of(run)
     response = current_app.make_response(
-        render_template("imports/_status.html", import_view=status_of(run), notice=notice)
+        render_template("imports/_status.html", import_view=view, notice=notice)
     )
-    if htmx and run.status == "succeeded":
-        response.headers["HX-Trigger"] = "customers-changed"
+    if htmx and view["state"] != request.args.get("seen") and not view["polling"]:
+        events = ["import-stopped"] + (["customers-changed"] if run.status == "succeeded" else [])
+        response.headers["HX-Trigger"] = ", ".join(events)
     return response
 
 

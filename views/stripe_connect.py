@@ -72,6 +72,15 @@ def index():
     return render_template("stripe_connect/index.html")
 
 
+@bp.get("/stripe/banner")
+@login_required
+def banner():
+    """The link's banner alone, for the Customers list's live slot."""
+    response = current_app.make_response(render_template("stripe_connect/_banner.html"))
+    response.vary.add("HX-Request")
+    return response
+
+
 @bp.post("/stripe/connect")
 @login_required
 def start():
@@ -109,9 +118,11 @@ def callback():
         return _back(str(refused))
     if outcome is connect.Outcome.SWITCH_NEEDED:
         return redirect(url_for("stripe_connect.switch", attempt_id=attempt.id))
+    # The import's own live status says how it is going; a flash must not outlive it.
+    link = StripeAccount.for_business(g.business)
     if outcome is connect.Outcome.RECONNECTED:
-        return _back("Stripe is connected again. Changes made meanwhile are being imported.")
-    return _back("Stripe is connected. Your customers are being imported.")
+        return _back(f"Stripe is connected again to {link.label}.")
+    return _back(f"Stripe is connected to {link.label}.")
 
 
 def _pending_switch(attempt_id: int):
@@ -141,26 +152,30 @@ def decide_switch(attempt_id: int):
         abort(400, "Choose whether to switch accounts or keep the current one.")
     try:
         if decision == "switch":
+            old = link.label
             kept = connect.switch_account(g.business, attempt, current_app.config)
             return _back(
-                f"Stripe is connected to {attempt.account_id}. {kept} customers from "
-                f"{link.account_id} are kept as not synced. Importing the new account now."
+                f"Stripe is connected to {attempt.label}. {kept:,} customers from "
+                f"{old} are kept as not synced."
             )
         connect.decline_switch(g.business, attempt, current_app.config)
     except ConnectRefused as refused:
         return _back(str(refused))
-    return _back(f"Nothing changed: {link.account_id} stays disconnected.")
+    return _back(f"Nothing changed: {link.label} stays disconnected.")
 
 
-@bp.post("/stripe/disconnect")
+@bp.route("/stripe/disconnect", methods=["GET", "POST"])
 @login_required
 def disconnect():
-    """Revoke ShingleAI's access in Stripe; every customer stays."""
+    """Ask first (GET), then revoke ShingleAI's access in Stripe (POST); every
+    customer stays."""
     link = StripeAccount.for_business(g.business)
     if link is None or not link.is_connected:
         return _back("Stripe is not connected.")
+    if request.method == "GET":
+        return render_template("stripe_connect/disconnect.html", link=link)
     try:
         connect.disconnect(link, current_app.config)
     except ConnectRefused as refused:
         return _back(str(refused))
-    return _back("Stripe is disconnected. Your customers are still here.")
+    return _back(f"You disconnected Stripe ({link.label}). Your customers are still here.")

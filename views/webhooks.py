@@ -15,7 +15,8 @@ from flask import (
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from sync import webhook_input, webhooks
+from models.webhook_event import OUTCOME_LABELS
+from sync import importer, webhook_input, webhooks
 from sync.webhook_health import health_for
 from views import body_limits
 from views.auth import login_required
@@ -81,7 +82,12 @@ def webhook_url() -> str:
 def _health_context() -> dict | None:
     if g.get("business") is None:
         return None
-    return {"health": health_for(g.business), "webhook_url": webhook_url()}
+    stale_after = importer.setting(current_app.config, "IMPORT_STALE_AFTER")
+    return {
+        "health": health_for(g.business, stale_after=stale_after),
+        "webhook_url": webhook_url(),
+        "outcome_labels": OUTCOME_LABELS,
+    }
 
 
 @bp.get("/stripe/health")
