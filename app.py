@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from models.db import db, init_db
 from models.migrations import migrate
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
+from views.auth import home_for
 from views.rendering import htmx
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -119,7 +120,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return redirect(url_for("customers.index"))
+        return redirect(home_for(g.user) if g.user else url_for("customers.index"))
 
     return app
 
@@ -134,6 +135,7 @@ def _register_views(app: Flask) -> None:
         demo,
         imports,
         stripe_connect,
+        support,
         webhooks,
     )
 
@@ -148,6 +150,7 @@ def _register_views(app: Flask) -> None:
         api.bp,
         api_tokens.bp,
         demo.bp,
+        support.bp,
     ):
         app.register_blueprint(blueprint)
     for module in (stripe_connect, imports, webhooks, api, api_tokens):

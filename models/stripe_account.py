@@ -20,8 +20,10 @@ from peewee import (
     TextField,
 )
 
+from models import link_history
 from models.business import Business
 from models.db import BaseModel, db, write_transaction
+from models.link_history import LinkEvent
 from models.user import utcnow
 
 CONNECTED = "connected"
@@ -57,6 +59,13 @@ class StripeAccount(BaseModel):
         return cls.get_or_none((cls.account_id == account_id) & (cls.status == CONNECTED))
 
     @classmethod
+    def accounts_ever(cls, business: Business | int) -> list[str]:
+        """The account linked now and every account the link's history names."""
+        link = cls.for_business(business)
+        current = [link.account_id] if link is not None else []
+        return sorted(set(current + LinkEvent.accounts_of(business)))
+
+    @classmethod
     def attach(cls, business: Business, account_id: str, livemode: bool) -> StripeAccount:
         """Link ``account_id`` to the business as Connected from now on, replacing any
         earlier link of it. Refused when the account is connected to another business
@@ -73,9 +82,18 @@ class StripeAccount(BaseModel):
         }
         try:
             with write_transaction():
+                before = cls.for_business(business)
                 updated = cls.update(values).where(cls.business == business).execute()
                 if not updated:
                     cls.create(business=business, **values)
+                previous = before.account_id if before is not None else None
+                LinkEvent.create(
+                    business=business,
+                    at=values["connected_at"],
+                    kind=_attach_kind(previous, account_id),
+                    account_id=account_id,
+                    previous_account_id=previous if previous != account_id else None,
+                )
         except IntegrityError:
             raise ConnectRefused(
                 f"The Stripe account {account_id} is already linked to another ShingleAI "
@@ -83,18 +101,38 @@ class StripeAccount(BaseModel):
             ) from None
         return cls.for_business(business)
 
-    def mark_disconnected(self, reason: str, at: datetime | None = None) -> bool:
-        """Record that Stripe no longer lets us act for this account. Returns False
-        when it already was disconnected, so the first reason and time are kept."""
+    def mark_disconnected(
+        self, reason: str, at: datetime | None = None, *, kind: str = link_history.REVOKED
+    ) -> bool:
+        """Record that we no longer act for this account (``kind`` says why, for the
+        link's history). Returns False when it already was disconnected, so the first
+        reason and time are kept."""
         at = at or utcnow()
-        changed = (
-            StripeAccount.update(status=DISCONNECTED, disconnected_at=at, disconnect_reason=reason)
-            .where((StripeAccount.id == self.id) & (StripeAccount.status == CONNECTED))
-            .execute()
-        )
+        with write_transaction():
+            changed = (
+                StripeAccount.update(
+                    status=DISCONNECTED, disconnected_at=at, disconnect_reason=reason
+                )
+                .where((StripeAccount.id == self.id) & (StripeAccount.status == CONNECTED))
+                .execute()
+            )
+            if changed:
+                LinkEvent.create(
+                    business=self.business_id,
+                    at=at,
+                    kind=kind,
+                    account_id=self.account_id,
+                    reason=reason,
+                )
         if changed:
             self.status, self.disconnected_at, self.disconnect_reason = DISCONNECTED, at, reason
         return bool(changed)
+
+
+def _attach_kind(previous: str | None, account_id: str) -> str:
+    if previous is None:
+        return link_history.CONNECTED
+    return link_history.RECONNECTED if previous == account_id else link_history.SWITCHED
 
 
 def _digest(state: str) -> str:

@@ -142,3 +142,57 @@ class WebhookEvent(BaseModel):
             .group_by(cls.type, cls.outcome)
         )
         return {(kind, outcome): count for kind, outcome, count in query.tuples()}
+
+    @classmethod
+    def _of_business(cls, business_id: int, accounts: list[str]):
+        """Events routed to the business, and events from its accounts that were not
+        (ignored after a switch, or failed before they could be routed)."""
+        condition = cls.business == business_id
+        if accounts:
+            condition |= cls.business.is_null() & cls.account_id.in_(accounts)
+        return condition
+
+    @classmethod
+    def of_business(
+        cls,
+        business_id: int,
+        accounts: list[str],
+        *,
+        outcome: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ):
+        """A page of the business's events for the support console, newest first;
+        ``before`` is the last row id of the previous page."""
+        query = cls.select().where(cls._of_business(business_id, accounts))
+        if outcome is not None:
+            query = query.where(cls.outcome == outcome)
+        if before is not None:
+            query = query.where(cls.id < before)
+        return query.order_by(cls.id.desc()).limit(limit)
+
+    @classmethod
+    def outcome_totals(cls, business_id: int, accounts: list[str]) -> dict[str, int]:
+        query = (
+            cls.select(cls.outcome, fn.COUNT(cls.id))
+            .where(cls._of_business(business_id, accounts))
+            .group_by(cls.outcome)
+        )
+        return dict(query.tuples())
+
+    @classmethod
+    def platform_counts_since(cls, hours: int = 24) -> dict[str, int]:
+        """Events of every business per outcome in the last ``hours`` (by time index)."""
+        since = utcnow() - timedelta(hours=hours)
+        query = (
+            cls.select(cls.outcome, fn.COUNT(cls.id))
+            .where(cls.received_at >= since)
+            .group_by(cls.outcome)
+        )
+        return dict(query.tuples())
+
+    @classmethod
+    def platform_last_received_at(cls):
+        """When the newest event arrived, from any account (the end of the time index)."""
+        latest = cls.select(cls.received_at).order_by(cls.received_at.desc()).first()
+        return latest.received_at if latest else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from models.customer import Customer
+from models.customer_removal import removed_ids
 from models.db import write_transaction
 from models.user import utcnow
 from sync.ordering import Decision, Source, Version, decide
@@ -73,16 +74,22 @@ def _deleted_at(change: Change) -> datetime:
 def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
     """Apply ``changes`` to the business's rows in one write transaction: new
     customers are inserted in bulk, known ones updated only where the ordering rule
-    allows, deletions marked (rows are never removed)."""
+    allows, deletions marked (rows are never removed here). A customer removed from
+    the list after its deletion in Stripe stays removed: its changes are skipped."""
     result = ApplyResult()
     if not changes:
         return result
     now = utcnow()
     with write_transaction():
-        stored = _stored_rows(business_id, list({c.customer["id"] for c in changes}))
+        stripe_ids = list({c.customer["id"] for c in changes})
+        stored = _stored_rows(business_id, stripe_ids)
+        removed = removed_ids(business_id, stripe_ids)
         inserts: dict[str, dict] = {}
         for change in changes:
             stripe_id = change.customer["id"]
+            if stripe_id in removed:
+                result.skipped += 1
+                continue
             # Retrieving a deleted customer returns a stub {id, object, deleted}: it can
             # mark a known row deleted but carries no fields.
             stub = "created" not in change.customer

@@ -8,6 +8,7 @@ another business answer 404, and no secret reaches a page or a log record.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import pytest
 from flask import url_for
@@ -17,6 +18,7 @@ from models import Business, Customer, User
 from models.api_token import ApiToken
 from models.import_run import ImportRun
 from models.stripe_account import ConnectAttempt, StripeAccount
+from models.webhook_event import WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from tests import test_connect_support as connect_steps
 from tests.api_support import bearer
@@ -57,6 +59,18 @@ def _is_api(rule) -> bool:
     return rule.endpoint.startswith("api.")
 
 
+def _is_support(rule) -> bool:
+    return rule.endpoint.startswith("support.")
+
+
+def _is_owner_page(rule) -> bool:
+    """A dashboard page of an owner's business (not the console, API, login, logout
+    or the start page, which sends each user to their own home)."""
+    return not (
+        rule.endpoint in PUBLIC | {"auth.logout", "index"} or _is_api(rule) or _is_support(rule)
+    )
+
+
 class Rows:
     """One row of every kind a URL can name, for a business, as ``url_for`` arguments."""
 
@@ -67,10 +81,26 @@ class Rows:
             business=business, state_hash=f"h{business.id}", account_id=f"acct_new{business.id}"
         )
         self.ids = {
-            "customer_id": make_customer(business, email=f"c{business.id}@example.com").id,
+            # Deleted in Stripe, so even Remove's confirmation page can be reached.
+            "customer_id": make_customer(
+                business,
+                email=f"c{business.id}@example.com",
+                stripe_customer_id=f"cus_gone{business.id}",
+                deleted_in_stripe_at=datetime(2026, 1, 1),
+            ).id,
             "run_id": ImportRun.create(business=business, status="failed").id,
             "token_id": ApiToken.issue(business.owner, business, "agent", "read_write")[0].id,
             "attempt_id": attempt.id,
+            "business_id": business.id,
+            "webhook_event_id": WebhookEvent.create(
+                event_id=f"evt_{business.id}",
+                type="customer.created",
+                business=business,
+                account_id=f"acct_old{business.id}",
+                created=1,
+                outcome="failed",
+                payload="{}",
+            ).id,
         }
 
 
@@ -140,7 +170,9 @@ def test_every_write_needs_the_csrf_token(app, client, logged_in, world, rule, s
         assert CSRF_REFUSAL in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("rule", _params(lambda r: r.arguments and r.endpoint != "static"))
+@pytest.mark.parametrize(
+    "rule", _params(lambda r: r.arguments and r.endpoint != "static" and not _is_support(r))
+)
 def test_rows_of_another_business_answer_404(app, client, logged_in, world, owner, rule):
     """The owner's own non-primary business is "another business" too: the dashboard
     shows the primary one only."""
@@ -159,6 +191,55 @@ def test_rows_of_another_business_answer_404(app, client, logged_in, world, owne
             assert response.status_code == 404, (whose, method, path)
     assert not ApiToken.get_by_id(world["other"].ids["token_id"]).revoked_at
     assert not Customer.select().where(Customer.name == "Mallory").exists()
+
+
+def _every_method(rule):
+    return sorted(rule.methods & (WRITES | {"GET"}))
+
+
+@pytest.mark.parametrize("rule", _params(_is_support))
+def test_owners_get_404_on_every_support_route(app, client, logged_in, world, rule):
+    """The console does not exist for owners: not even their own business's page."""
+    path = _path(app, rule, world["own"].ids)
+    for method in _every_method(rule):
+        response = client.open(path, method=method, data={"csrf_token": logged_in})
+        assert response.status_code == 404, (method, path)
+    assert WebhookEvent.get_by_id(world["own"].ids["webhook_event_id"]).attempts == 1
+    assert Customer.get_or_none(Customer.id == world["own"].ids["customer_id"])
+
+
+@pytest.mark.parametrize("rule", _params(_is_owner_page))
+def test_support_gets_404_on_every_owner_page(app, support_client, world, rule):
+    """Support staff have no business; they see businesses only through the console."""
+    client, csrf = support_client
+    path = _path(app, rule, world["own"].ids)
+    for method in _every_method(rule):
+        response = client.open(path, method=method, data={"csrf_token": csrf})
+        assert response.status_code == 404, (method, path)
+
+
+@pytest.mark.parametrize("rule", _params(lambda r: _is_support(r) and "GET" in r.methods))
+def test_support_reaches_every_console_page(app, support_client, world, rule):
+    client, _ = support_client
+    path = _path(app, rule, world["own"].ids)
+    for hx in ({}, {"HX-Request": "true"}):
+        response = client.get(path, headers=hx)
+        assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize("rule", _params(lambda r: _is_support(r) and len(r.arguments) > 1))
+def test_console_rows_must_belong_to_the_business_in_the_url(app, support_client, world, rule):
+    """A customer or event of business B under business A's URL is not found, and an
+    unknown business is not found either."""
+    client, csrf = support_client
+    mixed = {**world["other"].ids, "business_id": world["own"].business.id}
+    unknown = {**world["own"].ids, "business_id": 999_999}
+    for ids in (mixed, unknown):
+        path = _path(app, rule, ids)
+        for method in _every_method(rule):
+            response = client.open(path, method=method, data={"csrf_token": csrf})
+            assert response.status_code == 404, (method, path)
+    assert WebhookEvent.get_by_id(world["other"].ids["webhook_event_id"]).attempts == 1
 
 
 def _every_page(app, client, values: dict, api_secret: str) -> dict[str, str]:
@@ -240,9 +321,18 @@ def _connected_owner_walk(app, sandbox) -> dict[str, str]:
         "run_id": ImportRun.latest_for(business).id,
         "token_id": ApiToken.issue(owner, business, "agent", "read_write")[0].id,
         "attempt_id": pending.id,
+        "business_id": business.id,
+        "webhook_event_id": WebhookEvent.get(WebhookEvent.event_id == event["id"]).id,
     }
     api_secret = ApiToken.issue(owner, business, "walker", "read_write")[1]
     pages = _every_page(app, client, values, api_secret)
+    # The support console shows the platform's configuration: never a secret of it.
+    User.create_support("helper@example.com", "support staff password")
+    support = app.test_client()
+    AuthActions(support).login(email="helper@example.com", password="support staff password")
+    for path, text in _every_page(app, support, values, api_secret).items():
+        pages[f"support {path}"] = text
+    assert "STRIPE_WEBHOOK_SECRET is set (2 secrets" in pages["support /support"]
     assert "Connected" in pages["/stripe"] and "200 OK" in pages[f"/stripe/switch/{pending.id}"]
     assert client.post("/stripe/disconnect", data={"csrf_token": csrf}).status_code == 302
     pages["/stripe disconnected"] = client.get("/stripe").get_data(as_text=True)

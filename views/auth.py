@@ -7,7 +7,18 @@ import secrets
 from urllib.parse import urlsplit
 
 import click
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.business import Business
@@ -30,25 +41,54 @@ def _load_owner() -> None:
         g.business = Business.primary_for(g.user) if g.user else None
 
 
+def _to_login():
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 def login_required(view):
-    """Send anonymous visitors to the login page, and back here afterwards."""
+    """Owner pages: send anonymous visitors to the login page, and back here
+    afterwards. Support staff have no business, so these pages do not exist for them
+    (404): they see a business only through the support console."""
 
     @functools.wraps(view)
     def wrapped(**kwargs):
+        if g.user is not None and g.user.is_support:
+            abort(404)
         if g.user is None or g.business is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return _to_login()
         return view(**kwargs)
 
     return wrapped
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: ``next`` must never send the owner to another host."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("customers.index")
+def support_required(view):
+    """Support console pages: anonymous visitors log in first; for anyone who is not
+    support staff, owners included, the console does not exist (404)."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return _to_login()
+        if not g.user.is_support:
+            abort(404)
+        return view(**kwargs)
+
+    return wrapped
+
+
+def home_for(user: User) -> str:
+    """Where a logged-in user starts: the console for support, the list for owners."""
+    return url_for("support.index" if user.is_support else "customers.index")
+
+
+def _safe_next(target: str | None, user: User) -> str:
+    """Only same-site paths: ``next`` must never send the user to another host, nor
+    support staff to an owner page (which would be a 404)."""
+    parts = urlsplit(target or "")
+    same_site = not parts.scheme and not parts.netloc and (target or "").startswith("/")
+    if same_site and (not user.is_support or parts.path.startswith(url_for("support.index"))):
+        return target
+    return home_for(user)
 
 
 @functools.cache
@@ -81,7 +121,7 @@ def login():
         else:
             session.clear()
             session["user_id"] = user.id
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
     status = 400 if error else 200
     return render_template("auth/login.html", error=error, email=email), status
 

@@ -4,11 +4,12 @@ refresh poll, and ``flask seed-demo``."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_htmx import make_response
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
 from models.customer_list import BadCursor, change_marker, list_page, parse_cursor, stats
+from models.customer_removal import NotRemovable, check_removable, remove_deleted
 from models.demo import DEMO_EMAIL, DEMO_PASSWORD, create_demo
 from models.user import User, utcnow
 from views.auth import login_required
@@ -140,6 +141,32 @@ def update(customer_id: int):
         (Customer.id == customer.id) & (Customer.business == g.business.id)
     ).execute()
     return _row_or_list(_own_customer(customer_id))
+
+
+@bp.route("/customers/<int:customer_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove(customer_id: int):
+    """Remove one of the owner's customers deleted in Stripe: a confirmation page,
+    then a POST. Live rows stay (the model refuses them)."""
+    customer = _own_customer(customer_id)
+    back = url_for("customers.index", sync="deleted")
+    try:
+        check_removable(customer)
+        if request.method == "POST":
+            remove_deleted(g.business, customer.id, g.user)
+    except NotRemovable as refused:
+        flash(str(refused))
+        return redirect(back)
+    if request.method == "POST":
+        label = customer.name or customer.email or customer.stripe_customer_id
+        flash(f"Removed {label} from your list.")
+        return redirect(back)
+    return render_template(
+        "customers/remove.html",
+        customer=customer,
+        action=url_for("customers.remove", customer_id=customer.id),
+        cancel=back,
+    )
 
 
 @bp.cli.command("seed-demo")

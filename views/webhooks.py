@@ -71,8 +71,8 @@ def too_large(_exc):
 
 
 def webhook_url() -> str:
-    """The URL to configure in Stripe: PUBLIC_URL when set (how Stripe reaches us
-    behind a proxy), else this request's host."""
+    """The URL to configure in Stripe (shown in the support console): PUBLIC_URL when
+    set (how Stripe reaches us behind a proxy), else this request's host."""
     public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
     if public:
         return public + url_for("webhooks.receive")
@@ -82,7 +82,7 @@ def webhook_url() -> str:
 def _health_context() -> dict | None:
     if g.get("business") is None:
         return None
-    return {"health": health_for(g.business), "webhook_url": webhook_url()}
+    return {"health": health_for(g.business)}
 
 
 @bp.get("/stripe/health")
