@@ -4,6 +4,7 @@ its page, the read-only list, Replay, Remove, and the audit log."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 import pytest
@@ -318,3 +319,14 @@ def test_the_console_counts_failed_events_platform_wide(console, business, link)
     failed_event(stripe_customer("cus_F1"))
     page = text(console.get("/support"))
     assert "1 event failed in the last 24 h" in page and "1 failed, stripe will retry" in page
+
+
+def test_the_read_only_list_pages_under_the_console(console, business):
+    for n in range(51):
+        make_customer(business, name=f"Person {n:02d}", customer_since=1_700_000_000 + n)
+    page = text(console.get(f"/support/businesses/{business.id}/customers"))
+    assert "1\u201350 of 51" in page and "Person 50" in page and "Person 00" not in page
+    next_url = re.search(r'id="page-next" rel="next" href="([^"]+)"', page).group(1)
+    assert next_url.startswith(f"/support/businesses/{business.id}/customers?")
+    second = text(console.get(next_url.replace("&amp;", "&")))
+    assert "Person 00" in second and "51\u201351 of 51" in second

@@ -149,7 +149,7 @@ def remove(customer_id: int):
     """Remove one of the owner's customers deleted in Stripe: a confirmation page,
     then a POST. Live rows stay (the model refuses them)."""
     customer = _own_customer(customer_id)
-    back = url_for("customers.index", sync="deleted")
+    back = url_for("customers.index")
     try:
         check_removable(customer)
         if request.method == "POST":
