@@ -61,14 +61,16 @@ def _by_account(q: str) -> dict[int, str]:
 
 def _by_customer(q: str) -> dict[int, str]:
     found = {}
-    condition = Customer.stripe_customer_id == q
-    if q.isdigit():
-        condition |= Customer.id == int(q)
-    query = Customer.select(Customer.business, Customer.id, Customer.stripe_customer_id).where(
-        Customer.business.in_(_all_businesses()) & condition
+    # Separate queries: OR-ed together, SQLite would scan every customer.
+    by_stripe_id = Customer.select(Customer.business).where(
+        Customer.business.in_(_all_businesses()) & (Customer.stripe_customer_id == q)
     )
-    for business_id, row_id, stripe_id in query.tuples():
-        found[business_id] = f"customer {stripe_id or '#' + str(row_id)}"
+    for (business_id,) in by_stripe_id.tuples():
+        found[business_id] = f"customer {q}"
+    if q.isdigit():
+        row = Customer.select(Customer.business).where(Customer.id == int(q)).tuples().first()
+        if row is not None:
+            found.setdefault(row[0], f"customer #{q}")
     if "@" in q and len(q) >= 3:
         cursor = db.execute_sql(
             "SELECT c.business_id, c.email FROM customer_fts AS f"

@@ -39,6 +39,7 @@ def replay(event_row: WebhookEvent, business: Business, actor: User, config: Map
             "type": event_row.type,
             "stripe_customer_id": event_row.stripe_customer_id,
             "error_before": event_row.error,
+            "routed_to_business_id": after.business_id,
             "outcome": after.outcome,
             "error_after": after.error,
         },

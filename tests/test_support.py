@@ -213,6 +213,7 @@ def test_replay_applies_a_failed_event_and_is_audit_logged(console, csrf, busine
         "type": "customer.created",
         "stripe_customer_id": "cus_R",
         "error_before": "Database unavailable: locked",
+        "routed_to_business_id": business.id,
         "outcome": "applied",
         "error_after": None,
     }
@@ -318,7 +319,7 @@ def test_the_console_states_operator_set_up(console, business, link):
 def test_the_console_counts_failed_events_platform_wide(console, business, link):
     failed_event(stripe_customer("cus_F1"))
     page = text(console.get("/support"))
-    assert "1 event failed in the last 24 h" in page and "1 failed, stripe will retry" in page
+    assert "1 event failed in the last 24 h" in page and "Failed, Stripe will retry: 1" in page
 
 
 def test_the_read_only_list_pages_under_the_console(console, business):
@@ -330,3 +331,13 @@ def test_the_read_only_list_pages_under_the_console(console, business):
     assert next_url.startswith(f"/support/businesses/{business.id}/customers?")
     second = text(console.get(next_url.replace("&amp;", "&")))
     assert "Person 00" in second and "51\u201351 of 51" in second
+
+
+def test_events_page_older_events_by_time(client, console, business, link):
+    for n in range(55):
+        deliver(client, make_event("customer.created", stripe_customer(f"cus_{n:02d}")))
+    first = text(console.get(f"/support/businesses/{business.id}/events"))
+    assert "cus_54" in first and "cus_04" not in first
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = text(console.get(older))
+    assert "cus_04" in second and "cus_00" in second and "cus_54" not in second

@@ -103,7 +103,7 @@ def business(business_id: int):
             .limit(10)
         ),
         totals=WebhookEvent.outcome_totals(business.id, accounts),
-        events=list(WebhookEvent.of_business(business.id, accounts, limit=10)),
+        events=WebhookEvent.of_business(business.id, accounts, limit=10),
         counts=stats(business.id),
         audit=list(AuditEntry.newest(business_id=business.id).limit(10)),
         outcome_labels=OUTCOME_LABELS,
@@ -146,12 +146,8 @@ def replay_event(business_id: int, webhook_event_id: int):
     """Apply a failed event's stored payload again; audit-logged."""
     business = _business(business_id)
     accounts = StripeAccount.accounts_ever(business)
-    row = (
-        WebhookEvent.of_business(business.id, accounts, limit=1)
-        .where(WebhookEvent.id == webhook_event_id)
-        .first()
-    )
-    if row is None:
+    row = WebhookEvent.get_or_none(WebhookEvent.id == webhook_event_id)
+    if row is None or not row.belongs_to(business.id, accounts):
         abort(404)
     try:
         replay(row, business, g.user, current_app.config)
