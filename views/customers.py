@@ -4,15 +4,15 @@ refresh poll, and ``flask seed-demo``."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_htmx import make_response
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
 from models.customer_list import BadCursor, change_marker, list_page, parse_cursor, stats
-from models.customer_removal import NotRemovable, check_removable, remove_deleted
 from models.demo import DEMO_EMAIL, DEMO_PASSWORD, create_demo
 from models.user import User, utcnow
 from views.auth import login_required
+from views.removal import confirm_then_remove, label
 from views.rendering import htmx, page_or_fragment, wants_fragment
 
 bp = Blueprint("customers", __name__, cli_group=None)
@@ -149,23 +149,12 @@ def remove(customer_id: int):
     """Remove one of the owner's customers deleted in Stripe: a confirmation page,
     then a POST. Live rows stay (the model refuses them)."""
     customer = _own_customer(customer_id)
-    back = url_for("customers.index")
-    try:
-        check_removable(customer)
-        if request.method == "POST":
-            remove_deleted(g.business, customer.id, g.user)
-    except NotRemovable as refused:
-        flash(str(refused))
-        return redirect(back)
-    if request.method == "POST":
-        label = customer.name or customer.email or customer.stripe_customer_id
-        flash(f"Removed {label} from your list.")
-        return redirect(back)
-    return render_template(
-        "customers/remove.html",
-        customer=customer,
-        action=url_for("customers.remove", customer_id=customer.id),
-        cancel=back,
+    return confirm_then_remove(
+        g.business,
+        customer,
+        page="customers/remove.html",
+        back=url_for("customers.index"),
+        done=f"Removed {label(customer)} from your list.",
     )
 
 

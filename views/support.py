@@ -23,7 +23,6 @@ from models.audit_log import AuditEntry
 from models.business import Business
 from models.customer import Customer
 from models.customer_list import list_page, stats
-from models.customer_removal import NotRemovable, check_removable, remove_deleted
 from models.import_run import ImportRun
 from models.link_history import LinkEvent
 from models.stripe_account import StripeAccount
@@ -35,6 +34,7 @@ from sync.webhook_replay import NotReplayable, replay
 from views.auth import support_required
 from views.customers import SYNC_LABELS
 from views.customers import _list_args as list_args
+from views.removal import confirm_then_remove, label
 from views.rendering import page_or_fragment
 from views.webhooks import webhook_url
 
@@ -96,12 +96,7 @@ def business(business_id: int):
         business=business,
         link=StripeAccount.for_business(business),
         history=list(LinkEvent.history(business)),
-        runs=list(
-            ImportRun.select()
-            .where(ImportRun.business == business)
-            .order_by(ImportRun.id.desc())
-            .limit(10)
-        ),
+        runs=list(ImportRun.newest_for(business, 10)),
         totals=WebhookEvent.outcome_totals(business.id, accounts),
         events=WebhookEvent.of_business(business.id, accounts, limit=10),
         counts=stats(business.id),
@@ -191,26 +186,14 @@ def remove_customer(business_id: int, customer_id: int):
     customer = Customer.get_for_business(business, customer_id)
     if customer is None:
         abort(404)
-    back = url_for("support.customers", business_id=business.id, sync="deleted")
-    try:
-        check_removable(customer)
-        if request.method == "POST":
-            remove_deleted(business, customer.id, g.user)
-    except NotRemovable as refused:
-        flash(str(refused))
-        return redirect(back)
-    if request.method == "POST":
-        flash(
-            f"Removed {customer.name or customer.email or customer.stripe_customer_id} "
-            f"from {business.name}'s list. The audit log keeps its data."
-        )
-        return redirect(back)
-    return render_template(
-        "support/remove.html",
+    return confirm_then_remove(
+        business,
+        customer,
+        page="support/remove.html",
+        back=url_for("support.customers", business_id=business.id, sync="deleted"),
+        done=f"Removed {label(customer)} from {business.name}'s list. "
+        "The audit log keeps its data.",
         business=business,
-        customer=customer,
-        action=url_for("support.remove_customer", business_id=business.id, customer_id=customer.id),
-        cancel=back,
     )
 
 
