@@ -4,7 +4,6 @@ an owner removes their own deleted row after confirming."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 
@@ -12,11 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from models import Customer, StripeAccount
-from models.webhook_event import WebhookEvent
-from sync import webhooks
 from tests.browser.test_a11y import _serious
-from tests.conftest import SUPPORT_EMAIL, SUPPORT_PASSWORD, make_customer, wait_until
-from tests.webhooks_support import ACCOUNT, make_event, stripe_customer
+from tests.conftest import SUPPORT_EMAIL, SUPPORT_PASSWORD, make_customer
+from tests.console_support import failed_event
+from tests.webhooks_support import ACCOUNT, stripe_customer
 
 pytestmark = pytest.mark.browser
 
@@ -33,9 +31,7 @@ def shop(business):
         stripe_customer_id="cus_gone",
         deleted_in_stripe_at=datetime(2026, 3, 1),
     )
-    event = make_event("customer.created", stripe_customer("cus_R", name="Rita Replay"))
-    webhooks.failures.put(event, json.dumps(event).encode(), "Database unavailable: locked")
-    wait_until(lambda: WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"]))
+    failed_event(stripe_customer("cus_R", name="Rita Replay"))
     return business
 
 
