@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask, redirect, request, url_for
+from flask import Flask, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from models import password_hashing
@@ -19,6 +19,7 @@ from sync import import_jobs, jobs  # noqa: F401  (tasks register on import; vie
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
 from views import log_redaction
+from views.auth import home_for
 from views.rendering import htmx
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -195,7 +196,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.get("/")
     def index():
-        return redirect(url_for("customers.index"))
+        return redirect(home_for(g.user) if g.user else url_for("customers.index"))
 
     jobs.init_app(app, database_url=database_url)
     return app
@@ -217,6 +218,7 @@ def _register_views(app: Flask) -> None:
         preferences,
         security_headers,
         stripe_connect,
+        support,
         throttle,
         webhooks,
     )
@@ -240,6 +242,7 @@ def _register_views(app: Flask) -> None:
         api_tokens.bp,
         preferences.bp,
         demo.bp,
+        support.bp,
     ):
         app.register_blueprint(blueprint)
     for module in (stripe_connect, imports, webhooks, api, api_tokens):

@@ -103,6 +103,11 @@ class ImportRun(BaseModel):
         return cls.select().where(cls.business == business).order_by(cls.id.desc()).limit(1).first()
 
     @classmethod
+    def newest_for(cls, business: Business | int, limit: int):
+        """The business's latest runs, newest first (the support console's list)."""
+        return cls.select().where(cls.business == business).order_by(cls.id.desc()).limit(limit)
+
+    @classmethod
     def get_for_business(cls, business: Business | int, run_id: int) -> ImportRun | None:
         return cls.get_or_none((cls.id == run_id) & (cls.business == business))
 

@@ -20,8 +20,10 @@ from peewee import (
     TextField,
 )
 
+from models import link_history
 from models.business import Business
 from models.db import BaseModel, db, write_transaction
+from models.link_history import LinkEvent
 from models.user import utcnow
 
 CONNECTED = "connected"
@@ -73,6 +75,13 @@ class StripeAccount(BaseModel):
         return cls.get_or_none((cls.account_id == account_id) & (cls.status == CONNECTED))
 
     @classmethod
+    def accounts_ever(cls, business: Business | int) -> list[str]:
+        """The account linked now and every account the link's history names."""
+        link = cls.for_business(business)
+        current = [link.account_id] if link is not None else []
+        return sorted(set(current + LinkEvent.accounts_of(business)))
+
+    @classmethod
     def attach(
         cls, business: Business, account_id: str, livemode: bool, account_name: str | None = None
     ) -> StripeAccount:
@@ -93,9 +102,18 @@ class StripeAccount(BaseModel):
         }
         try:
             with write_transaction():
+                before = cls.for_business(business)
                 updated = cls.update(values).where(cls.business == business).execute()
                 if not updated:
                     cls.create(business=business, **values)
+                previous = before.account_id if before is not None else None
+                LinkEvent.create(
+                    business=business,
+                    at=values["connected_at"],
+                    kind=_attach_kind(previous, account_id),
+                    account_id=account_id,
+                    previous_account_id=previous if previous != account_id else None,
+                )
         except IntegrityError:
             raise ConnectRefused(
                 f"The Stripe account {account_id} is already linked to another ShingleAI "
@@ -108,31 +126,48 @@ class StripeAccount(BaseModel):
         reason: str,
         at: datetime | None = None,
         *,
-        by: str = BY_STRIPE,
+        kind: str = link_history.REVOKED,
         overriding_since: datetime | None = None,
     ) -> bool:
-        """Record that we no longer act for this account (``by`` the owner or Stripe).
+        """Record that we no longer act for this account; ``kind`` says why, for the
+        link's history (the owner's own Disconnect, or Stripe revoking or refusing).
         Returns False when it already was disconnected, so the first reason, time and
         cause are kept, except a disconnection recorded since ``overriding_since``
         (the echo of the revocation the caller itself just made)."""
         at = at or utcnow()
+        by = BY_OWNER if kind == link_history.DISCONNECTED else BY_STRIPE
         still_ours = StripeAccount.status == CONNECTED
         if overriding_since is not None:
             still_ours |= StripeAccount.disconnected_at >= overriding_since
-        changed = (
-            StripeAccount.update(
-                status=DISCONNECTED,
-                disconnected_at=at,
-                disconnect_reason=reason,
-                disconnected_by=by,
+        with write_transaction():
+            changed = (
+                StripeAccount.update(
+                    status=DISCONNECTED,
+                    disconnected_at=at,
+                    disconnect_reason=reason,
+                    disconnected_by=by,
+                )
+                .where((StripeAccount.id == self.id) & still_ours)
+                .execute()
             )
-            .where((StripeAccount.id == self.id) & still_ours)
-            .execute()
-        )
+            if changed:
+                LinkEvent.create(
+                    business=self.business_id,
+                    at=at,
+                    kind=kind,
+                    account_id=self.account_id,
+                    reason=reason,
+                )
         if changed:
             self.status, self.disconnected_at, self.disconnect_reason = DISCONNECTED, at, reason
             self.disconnected_by = by
         return bool(changed)
+
+
+def _attach_kind(previous: str | None, account_id: str) -> str:
+    if previous is None:
+        return link_history.CONNECTED
+    return link_history.RECONNECTED if previous == account_id else link_history.SWITCHED
 
 
 def _digest(state: str) -> str:

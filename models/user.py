@@ -1,4 +1,5 @@
-"""Owners who log in to the dashboard."""
+"""People who log in: owners of businesses, and ShingleAI support staff (a role;
+support users have no business and see only the support console)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+OWNER = "owner"
+SUPPORT = "support"
+
+
 class User(BaseModel):
     email = CharField(unique=True)
     password_hash = CharField()
     created_at = DateTimeField(default=utcnow)
     # An IANA name ("Europe/Berlin") the browser reported; pages show times in it.
     time_zone = CharField(null=True)
+    role = CharField(default=OWNER)  # migration 0011
+
+    @property
+    def is_support(self) -> bool:
+        return self.role == SUPPORT
 
     def set_password(self, password: str) -> None:
         self.password_hash = hash_password(password)
@@ -48,4 +58,12 @@ class User(BaseModel):
             user.set_password(password)
             user.save()
             Business.create(owner=user, name=business_name, is_primary=True)
+        return user
+
+    @classmethod
+    def create_support(cls, email: str, password: str) -> User:
+        """A support account: no business, so no owner page is ever scoped to it."""
+        user = cls(email=email.strip().lower(), role=SUPPORT)
+        user.set_password(password)
+        user.save()
         return user

@@ -163,3 +163,73 @@ class WebhookEvent(BaseModel):
             .group_by(cls.type, cls.outcome)
         )
         return {(kind, outcome): count for kind, outcome, count in query.tuples()}
+
+    @classmethod
+    def _of_business(cls, business_id: int, accounts: list[str]):
+        """The two sources of a business's events: those routed to it, and those from
+        its accounts that were not (ignored after a switch, or failed before they
+        could be routed). Each walks its own index in time order."""
+        sources = [cls.business == business_id]
+        if accounts:
+            sources.append(cls.business.is_null() & cls.account_id.in_(accounts))
+        return sources
+
+    def belongs_to(self, business_id: int, accounts: list[str]) -> bool:
+        """Whether the business's event list shows this event."""
+        if self.business_id is not None:
+            return self.business_id == business_id
+        return self.account_id in accounts
+
+    @classmethod
+    def of_business(
+        cls,
+        business_id: int,
+        accounts: list[str],
+        *,
+        outcome: str | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[WebhookEvent]:
+        """A page of the business's events for the support console, newest first;
+        ``before`` is the row id of the previous page's last event."""
+        newest_first = (cls.received_at.desc(), cls.id.desc())
+        edge = cls.get_or_none(cls.id == before) if before is not None else None
+        rows = []
+        for source in cls._of_business(business_id, accounts):
+            query = cls.select().where(source)
+            if outcome is not None:
+                query = query.where(cls.outcome == outcome)
+            if edge is not None:
+                query = query.where(
+                    (cls.received_at < edge.received_at)
+                    | ((cls.received_at == edge.received_at) & (cls.id < edge.id))
+                )
+            rows.extend(query.order_by(*newest_first).limit(limit))
+        rows.sort(key=lambda row: (row.received_at, row.id), reverse=True)
+        return rows[:limit]
+
+    @classmethod
+    def outcome_totals(cls, business_id: int, accounts: list[str]) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for source in cls._of_business(business_id, accounts):
+            query = cls.select(cls.outcome, fn.COUNT(cls.id)).where(source).group_by(cls.outcome)
+            for outcome, count in query.tuples():
+                totals[outcome] = totals.get(outcome, 0) + count
+        return totals
+
+    @classmethod
+    def platform_counts_since(cls, hours: int = 24) -> dict[str, int]:
+        """Events of every business per outcome in the last ``hours`` (by time index)."""
+        since = utcnow() - timedelta(hours=hours)
+        query = (
+            cls.select(cls.outcome, fn.COUNT(cls.id))
+            .where(cls.received_at >= since)
+            .group_by(cls.outcome)
+        )
+        return dict(query.tuples())
+
+    @classmethod
+    def platform_last_received_at(cls):
+        """When the newest event arrived, from any account (the end of the time index)."""
+        latest = cls.select(cls.received_at).order_by(cls.received_at.desc()).first()
+        return latest.received_at if latest else None

@@ -15,9 +15,10 @@ import requests
 import stripe
 from authlib.integrations.base_client import OAuthError
 
+from models import link_history
 from models.customer import Customer
 from models.db import write_transaction
-from models.stripe_account import BY_OWNER, ConnectAttempt, ConnectRefused, StripeAccount
+from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
 from models.user import utcnow
 from sync.stripe_client import make_client
 
@@ -183,7 +184,9 @@ def disconnect(link: StripeAccount, config: Mapping) -> None:
         raise ConnectRefused(
             "ShingleAI could not reach Stripe to disconnect, so nothing changed. Try again."
         ) from None
-    link.mark_disconnected(YOU_DISCONNECTED, by=BY_OWNER, overriding_since=started)
+    link.mark_disconnected(
+        YOU_DISCONNECTED, kind=link_history.DISCONNECTED, overriding_since=started
+    )
 
 
 def rejection_reason(error: Exception) -> str | None:
@@ -203,4 +206,4 @@ def record_rejection(link: StripeAccount, error: Exception) -> bool:
     if reason is None:
         return False
     log.warning("Stripe rejected calls for account %s: %s", link.account_id, type(error).__name__)
-    return link.mark_disconnected(reason)
+    return link.mark_disconnected(reason, kind=link_history.REFUSED)

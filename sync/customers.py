@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from peewee import EXCLUDED
 
 from models.customer import Customer
+from models.customer_removal import removed_ids
 from models.db import write_transaction
 from models.stripe_object import pack, unpack
 from models.user import utcnow
@@ -219,13 +220,19 @@ def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
     incoming data is newer, sync/ordering.py): new customers are inserted, known ones
     updated only where the ordering rule allows, deletions marked (rows are never
     removed). Two writers in two processes cannot let older data win: each decides
-    against the committed row under its lock."""
+    against the committed row under its lock. A customer removed from the list after
+    its deletion in Stripe stays removed: its changes are skipped."""
     result = ApplyResult()
     if not changes:
         return result
     now = utcnow()
     created: set[str] = set()
     with write_transaction():
+        removed = removed_ids(business_id, list({c.customer["id"] for c in changes}))
+        if removed:
+            kept = [c for c in changes if c.customer["id"] not in removed]
+            result.skipped += len(changes) - len(kept)
+            changes = kept
         for batch in _rounds(changes):
             _apply_round(business_id, batch, now, result, created)
     return result

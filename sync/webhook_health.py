@@ -20,8 +20,8 @@ QUIET_AFTER = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the panel: ``level`` is ok, warning or problem; ``action`` names a
-    place to fix it ("reconnect", "configure")."""
+    """One line of the panel: ``level`` is ok, warning or problem; ``action`` names
+    what the owner can do about it ("connect", "reconnect", "import")."""
 
     level: str
     message: str
@@ -79,17 +79,16 @@ def _link_check(link: StripeAccount | None) -> Check | None:
 
 
 def _delivery_checks(health: Health, now: datetime) -> list[Check]:
+    """Only what the owner can act on, or should tell support about: the webhook
+    endpoint itself is ShingleAI's to set up (the support console shows it)."""
     checks = []
     last = health.last_received_at
-    if last is None:
-        checks.append(
-            Check("warning", "No webhook received yet: add the endpoint below in Stripe.")
-        )
-    elif now - last > QUIET_AFTER:
+    if last is not None and now - last > QUIET_AFTER:
         checks.append(
             Check(
                 "warning",
-                "No webhook received for 24 h: check the endpoint and Stripe's event log.",
+                "No change has arrived from Stripe for 24 h. If your customers changed in "
+                "Stripe meanwhile, contact support.",
             )
         )
     failed = sum(n for (_, outcome), n in health.counts.items() if outcome == FAILED)
@@ -97,8 +96,9 @@ def _delivery_checks(health: Health, now: datetime) -> list[Check]:
         checks.append(
             Check(
                 "warning",
-                f"{failed} event{'s' if failed != 1 else ''} failed in the last 24 h; "
-                "Stripe retries them automatically.",
+                f"{failed} change{'s' if failed != 1 else ''} from Stripe could not be applied "
+                "in the last 24 h; Stripe sends them again automatically. If this persists, "
+                "contact support.",
             )
         )
     return checks

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import stripe
 from peewee import DatabaseError
 
+from models import link_history
 from models.db import execute, write_transaction
 from models.stripe_account import CONNECTED, StripeAccount
 from models.webhook_event import (
@@ -72,10 +73,10 @@ def _route(account: str | None) -> Route | None:
     return Route(account, row[0]) if row else None
 
 
-def _disconnect(account: str, reason: str, at: datetime | None = None) -> bool:
+def _disconnect(account: str, reason: str, kind: str, at: datetime | None = None) -> bool:
     """Mark the account's live link disconnected; False when it already was."""
     link = StripeAccount.connected_to(account)
-    return link is not None and link.mark_disconnected(reason, at=at)
+    return link is not None and link.mark_disconnected(reason, at=at, kind=kind)
 
 
 def _moment(second: int) -> datetime:
@@ -98,7 +99,9 @@ def _ignore_reason(event: dict, link: Route | None, live_keys: bool) -> str | No
 def _apply(event: dict, link: Route) -> tuple[str, list[str]]:
     """Apply one routed event; returns its outcome and the customers that tied."""
     if event["type"] == DEAUTHORIZED:
-        changed = _disconnect(link.account_id, REVOKED, at=_moment(event["created"]))
+        changed = _disconnect(
+            link.account_id, REVOKED, link_history.REVOKED, at=_moment(event["created"])
+        )
         return (APPLIED if changed else SKIPPED_STALE), []
     if event["type"] in TAX_ID_EVENTS:
         # The event holds one tax id, not the customer's list: re-fetch the customer
@@ -204,7 +207,11 @@ def _settle_ties(
                 Change(obj.to_dict(), Version(stripe_second(obj), Source.FETCH), deleted)
             )
     except (stripe.PermissionError, stripe.AuthenticationError) as exc:
-        _disconnect(link.account_id, f"Stripe refused access: {exc.user_message or exc}")
+        _disconnect(
+            link.account_id,
+            f"Stripe refused access: {exc.user_message or exc}",
+            link_history.REFUSED,
+        )
         reason = "Stripe refused access; the link is now disconnected."
         WebhookEvent.set_outcome(event["id"], IGNORED, reason)
         return Result(IGNORED)

@@ -128,6 +128,25 @@ def logged_in(client, auth, owner):
     return auth.csrf_token()
 
 
+SUPPORT_EMAIL = "helper@shingleai.test"
+SUPPORT_PASSWORD = "support staff password"
+
+
+@pytest.fixture
+def support_user(app) -> User:
+    """A ShingleAI support account (no business)."""
+    return User.create_support(SUPPORT_EMAIL, SUPPORT_PASSWORD)
+
+
+@pytest.fixture
+def support_client(app, support_user):
+    """A second client, logged in as support; returns (client, CSRF token)."""
+    client = app.test_client()
+    actions = AuthActions(client)
+    actions.login(email=SUPPORT_EMAIL, password=SUPPORT_PASSWORD)
+    return client, actions.csrf_token()
+
+
 def wait_until(condition, timeout: float = 20, message: str = "condition"):
     """Poll ``condition`` until it returns something truthy and return that; fail the
     test after ``timeout`` seconds. The short pause is the poll interval, not a wait

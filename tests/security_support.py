@@ -4,6 +4,8 @@ side business, another owner's)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from flask import url_for
 
@@ -12,6 +14,7 @@ from models import Business, User
 from models.api_token import ApiToken
 from models.import_run import ImportRun
 from models.stripe_account import ConnectAttempt, StripeAccount
+from models.webhook_event import WebhookEvent
 from tests.conftest import make_customer
 
 # Answer for an anonymous visitor other than "go and log in".
@@ -47,6 +50,18 @@ def _is_api(rule) -> bool:
     return rule.endpoint.startswith("api.")
 
 
+def _is_support(rule) -> bool:
+    return rule.endpoint.startswith("support.")
+
+
+def _is_owner_page(rule) -> bool:
+    """A dashboard page of an owner's business (not the console, API, login, logout
+    or the start page, which sends each user to their own home)."""
+    return not (
+        rule.endpoint in PUBLIC | {"auth.logout", "index"} or _is_api(rule) or _is_support(rule)
+    )
+
+
 class Rows:
     """One row of every kind a URL can name, for a business, as ``url_for`` arguments."""
 
@@ -57,10 +72,26 @@ class Rows:
             business=business, state_hash=f"h{business.id}", account_id=f"acct_new{business.id}"
         )
         self.ids = {
-            "customer_id": make_customer(business, email=f"c{business.id}@example.com").id,
+            # Deleted in Stripe, so even Remove's confirmation page can be reached.
+            "customer_id": make_customer(
+                business,
+                email=f"c{business.id}@example.com",
+                stripe_customer_id=f"cus_gone{business.id}",
+                deleted_in_stripe_at=datetime(2026, 1, 1),
+            ).id,
             "run_id": ImportRun.create(business=business, status="failed").id,
             "token_id": ApiToken.issue(business.owner, business, "agent", "read_write")[0].id,
             "attempt_id": attempt.id,
+            "business_id": business.id,
+            "webhook_event_id": WebhookEvent.create(
+                event_id=f"evt_{business.id}",
+                type="customer.created",
+                business=business,
+                account_id=f"acct_old{business.id}",
+                created=1,
+                outcome="failed",
+                payload="{}",
+            ).id,
         }
 
 

@@ -7,6 +7,7 @@ import stripe
 
 from models.customer import Customer
 from models.import_run import ImportRun
+from models.link_history import LinkEvent
 from models.stripe_account import ConnectAttempt, StripeAccount
 from sync.connect import record_rejection
 from sync.stripe_client import account_options
@@ -160,6 +161,13 @@ def test_switching_to_a_different_account_after_a_disconnect(client, logged_in, 
     assert not Customer.select().where(Customer.stripe_customer_id == "cus_late").exists()
     assert ImportRun.latest_for(business).reason == "connect"
     assert "kept as not synced" in page_text(client)
+    # The link's history, for the support console, written by these very code paths.
+    steps = LinkEvent.history(business).order_by(LinkEvent.id)
+    assert [(s.kind, s.account_id, s.previous_account_id) for s in steps] == [
+        ("connected", old, None),
+        ("disconnected", old, None),
+        ("switched", new, old),
+    ]
     # The same answer cannot be given twice.
     again = client.post(response.location, data={"csrf_token": logged_in, "decision": "switch"})
     assert again.status_code == 404

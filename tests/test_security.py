@@ -27,6 +27,8 @@ from tests.security_support import (
     RULES,
     WRITES,
     _is_api,
+    _is_owner_page,
+    _is_support,
     _params,
     _path,
     world_fixture,  # noqa: F401 (the ``world`` fixture)
@@ -81,7 +83,9 @@ def test_every_write_needs_the_csrf_token(app, client, logged_in, world, rule, s
         assert CSRF_REFUSAL in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("rule", _params(lambda r: r.arguments and r.endpoint != "static"))
+@pytest.mark.parametrize(
+    "rule", _params(lambda r: r.arguments and r.endpoint != "static" and not _is_support(r))
+)
 def test_rows_of_another_business_answer_404(app, client, logged_in, world, owner, rule):
     """The owner's own non-primary business is "another business" too: the dashboard
     shows the primary one only."""
@@ -100,6 +104,55 @@ def test_rows_of_another_business_answer_404(app, client, logged_in, world, owne
             assert response.status_code == 404, (whose, method, path)
     assert not ApiToken.get_by_id(world["other"].ids["token_id"]).revoked_at
     assert not Customer.select().where(Customer.name == "Mallory").exists()
+
+
+def _every_method(rule):
+    return sorted(rule.methods & (WRITES | {"GET"}))
+
+
+@pytest.mark.parametrize("rule", _params(_is_support))
+def test_owners_get_404_on_every_support_route(app, client, logged_in, world, rule):
+    """The console does not exist for owners: not even their own business's page."""
+    path = _path(app, rule, world["own"].ids)
+    for method in _every_method(rule):
+        response = client.open(path, method=method, data={"csrf_token": logged_in})
+        assert response.status_code == 404, (method, path)
+    assert WebhookEvent.get_by_id(world["own"].ids["webhook_event_id"]).attempts == 1
+    assert Customer.get_or_none(Customer.id == world["own"].ids["customer_id"])
+
+
+@pytest.mark.parametrize("rule", _params(_is_owner_page))
+def test_support_gets_404_on_every_owner_page(app, support_client, world, rule):
+    """Support staff have no business; they see businesses only through the console."""
+    client, csrf = support_client
+    path = _path(app, rule, world["own"].ids)
+    for method in _every_method(rule):
+        response = client.open(path, method=method, data={"csrf_token": csrf})
+        assert response.status_code == 404, (method, path)
+
+
+@pytest.mark.parametrize("rule", _params(lambda r: _is_support(r) and "GET" in r.methods))
+def test_support_reaches_every_console_page(app, support_client, world, rule):
+    client, _ = support_client
+    path = _path(app, rule, world["own"].ids)
+    for hx in ({}, {"HX-Request": "true"}):
+        response = client.get(path, headers=hx)
+        assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize("rule", _params(lambda r: _is_support(r) and len(r.arguments) > 1))
+def test_console_rows_must_belong_to_the_business_in_the_url(app, support_client, world, rule):
+    """A customer or event of business B under business A's URL is not found, and an
+    unknown business is not found either."""
+    client, csrf = support_client
+    mixed = {**world["other"].ids, "business_id": world["own"].business.id}
+    unknown = {**world["own"].ids, "business_id": 999_999}
+    for ids in (mixed, unknown):
+        path = _path(app, rule, ids)
+        for method in _every_method(rule):
+            response = client.open(path, method=method, data={"csrf_token": csrf})
+            assert response.status_code == 404, (method, path)
+    assert WebhookEvent.get_by_id(world["other"].ids["webhook_event_id"]).attempts == 1
 
 
 def _every_page(app, client, values: dict, api_secret: str) -> dict[str, str]:
@@ -181,9 +234,18 @@ def _connected_owner_walk(app, sandbox) -> dict[str, str]:
         "run_id": ImportRun.latest_for(business).id,
         "token_id": ApiToken.issue(owner, business, "agent", "read_write")[0].id,
         "attempt_id": pending.id,
+        "business_id": business.id,
+        "webhook_event_id": WebhookEvent.get(WebhookEvent.event_id == event["id"]).id,
     }
     api_secret = ApiToken.issue(owner, business, "walker", "read_write")[1]
     pages = _every_page(app, client, values, api_secret)
+    # The support console shows the platform's configuration: never a secret of it.
+    User.create_support("helper@example.com", "support staff password")
+    support = app.test_client()
+    AuthActions(support).login(email="helper@example.com", password="support staff password")
+    for path, text in _every_page(app, support, values, api_secret).items():
+        pages[f"support {path}"] = text
+    assert "STRIPE_WEBHOOK_SECRET is set (2 secrets" in pages["support /support"]
     assert "Connected" in pages["/stripe"] and "200 OK" in pages[f"/stripe/switch/{pending.id}"]
     assert client.post("/stripe/disconnect", data={"csrf_token": csrf}).status_code == 302
     pages["/stripe disconnected"] = client.get("/stripe").get_data(as_text=True)

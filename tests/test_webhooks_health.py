@@ -42,9 +42,21 @@ def test_panel_needs_login(client):
 def test_panel_before_any_event(client, link, logged_in):
     html = panel(client)
     assert f"Connected to <code>{ACCOUNT}</code>" in html
-    assert "No webhook received yet" in html
-    assert "https://shingle.example/webhooks/stripe" in html
+    assert "Sync is healthy." in html
     assert "None yet" in html
+
+
+def test_panel_keeps_operator_set_up_out_of_the_owners_view(client, link, logged_in):
+    """The endpoint, its secret and the platform's status are for ShingleAI's
+    operators (the support console), not for an owner who can do nothing with them."""
+    html = panel(client) + client.get("/stripe").get_data(as_text=True)
+    for operator_text in (
+        "https://shingle.example/webhooks/stripe",
+        "STRIPE_WEBHOOK_SECRET",
+        "Add endpoint",
+        "No webhook received yet",
+    ):
+        assert operator_text not in html
 
 
 def test_panel_counts_and_lists_recent_events(client, link, logged_in):
@@ -91,7 +103,7 @@ def test_panel_warns_after_a_quiet_day(client, link, logged_in):
     deliver(client, make_event("customer.created", stripe_customer()))
     WebhookEvent.update(received_at=utcnow() - timedelta(hours=25)).execute()
     html = panel(client)
-    assert "No webhook received for 24 h" in html
+    assert "No change has arrived from Stripe for 24 h" in html and "contact support" in html
     assert "No events in the last 24 hours." in html
 
 

@@ -10,6 +10,7 @@ import click
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     g,
@@ -62,25 +63,54 @@ def end_session() -> None:
     session.clear()
 
 
+def _to_login():
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 def login_required(view):
-    """Send anonymous visitors to the login page, and back here afterwards."""
+    """Owner pages: send anonymous visitors to the login page, and back here
+    afterwards. Support staff have no business, so these pages do not exist for them
+    (404): they see a business only through the support console."""
 
     @functools.wraps(view)
     def wrapped(**kwargs):
+        if g.user is not None and g.user.is_support:
+            abort(404)
         if g.user is None or g.business is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return _to_login()
         return view(**kwargs)
 
     return wrapped
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: ``next`` must never send the owner to another host."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("customers.index")
+def support_required(view):
+    """Support console pages: anonymous visitors log in first; for anyone who is not
+    support staff, owners included, the console does not exist (404)."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if g.user is None:
+            return _to_login()
+        if not g.user.is_support:
+            abort(404)
+        return view(**kwargs)
+
+    return wrapped
+
+
+def home_for(user: User) -> str:
+    """Where a logged-in user starts: the console for support, the list for owners."""
+    return url_for("support.index" if user.is_support else "customers.index")
+
+
+def _safe_next(target: str | None, user: User) -> str:
+    """Only same-site paths: ``next`` must never send the user to another host, nor
+    support staff to an owner page (which would be a 404)."""
+    parts = urlsplit(target or "")
+    same_site = not parts.scheme and not parts.netloc and (target or "").startswith("/")
+    if same_site and (not user.is_support or parts.path.startswith(url_for("support.index"))):
+        return target
+    return home_for(user)
 
 
 @functools.cache
@@ -139,7 +169,7 @@ def login():
         _count_failure(email)
         return _login_error("That email and password do not match an account.", email, 400)
     begin_session(user)
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), user))
 
 
 def _login_error(message: str, email: str, status: int, *, retry_after: int | None = None):

@@ -24,6 +24,7 @@ from models.stripe_account import StripeAccount
 from models.user import User, utcnow
 from views.auth import login_required
 from views.customer_detail import customer_detail
+from views.removal import confirm_then_remove, label
 from views.rendering import htmx, page_or_fragment, wants_fragment
 
 bp = Blueprint("customers", __name__, cli_group=None)
@@ -233,6 +234,21 @@ def update(customer_id: int):
         (Customer.id == customer.id) & (Customer.business == g.business.id)
     ).execute()
     return _row_or_list(_own_customer(customer_id))
+
+
+@bp.route("/customers/<int:customer_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove(customer_id: int):
+    """Remove one of the owner's customers deleted in Stripe: a confirmation page,
+    then a POST. Live rows stay (the model refuses them)."""
+    customer = _own_customer(customer_id)
+    return confirm_then_remove(
+        g.business,
+        customer,
+        page="customers/remove.html",
+        back=url_for("customers.index"),
+        done=f"Removed {label(customer)} from your list.",
+    )
 
 
 @bp.cli.command("seed-demo")

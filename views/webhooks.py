@@ -85,7 +85,6 @@ def _health_context() -> dict | None:
     stale_after = importer.setting(current_app.config, "IMPORT_STALE_AFTER")
     return {
         "health": health_for(g.business, stale_after=stale_after),
-        "webhook_url": webhook_url(),
         "outcome_labels": OUTCOME_LABELS,
     }
 
