@@ -16,6 +16,7 @@ from models import Business, Customer, User
 from models.api_token import ApiToken
 from models.import_run import ImportRun
 from models.stripe_account import ConnectAttempt
+from models.webhook_event import WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from tests import test_connect_support as connect_steps
 from tests.api_support import bearer
