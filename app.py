@@ -15,6 +15,7 @@ from models.db import db, init_db
 from models.migrations import migrate
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
+from views import text_display, url_input
 from views.rendering import htmx
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -37,6 +38,7 @@ DEFAULTS = {
     "STRIPE_RATE_LIMIT": "",  # requests/s; empty: Stripe's limit for the key (100 live, 25 test)
     "IMPORT_REQUEST_ATTEMPTS": TokenBucket.attempts,
     "IMPORT_BACKOFF": TokenBucket.backoff,  # seconds before the first retry; doubles
+    "LIST_TIME_LIMIT_MS": 300,  # a list or search query is stopped after this long
     **IMPORT_DEFAULTS,
 }
 
@@ -113,6 +115,8 @@ def create_app(config: dict | None = None) -> Flask:
             db.close()
 
     htmx.init_app(app)
+    url_input.init_app(app)
+    text_display.init_app(app)
     _register_views(app)
     # Lets the layout link to areas by endpoint name only once they exist.
     app.jinja_env.globals["view_names"] = app.view_functions

@@ -15,11 +15,15 @@ from peewee import Tuple, fn
 
 from models.api_errors import ApiError
 from models.customer import SYNC_FILTERS, Customer, validate_fields
-from models.db import write_transaction
+from models.customer_search import clean_query, matching_ids, walk_condition
+from models.db import StatementTimeout, statement_time_limit, write_transaction
 from models.idempotency import Outcome, fingerprint, run_once
 from models.user import utcnow
 
 LIMIT_DEFAULT, LIMIT_MAX = 50, 100
+# How long one list request's queries may run (the app's LIST_TIME_LIMIT_MS).
+LIST_TIME_LIMIT_MS = 300
+INT64_MAX = 2**63 - 1
 EDITABLE = ("name", "email")
 CUSTOMER_FIELDS = (
     "id",
@@ -80,7 +84,8 @@ def _decode_cursor(cursor: str) -> tuple[int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         since, row_id = json.loads(raw)
-        if type(since) is int and type(row_id) is int:
+        in_range = type(since) is int and type(row_id) is int
+        if in_range and abs(since) <= INT64_MAX and 0 <= row_id <= INT64_MAX:
             return since, row_id
     except (binascii.Error, ValueError, TypeError):
         pass
@@ -107,9 +112,12 @@ def list_customers(
     q: str = "",
     cursor: str | None = None,
     limit: str | int | None = None,
+    time_limit_ms: float = LIST_TIME_LIMIT_MS,
 ) -> Page:
     """One page of customers, newest Customer since first (ties by id), after
-    ``cursor``; the page's ``next_cursor`` continues it."""
+    ``cursor``; the page's ``next_cursor`` continues it. A search (name, email, phone,
+    metadata values) that cannot finish within ``time_limit_ms`` answers 400
+    ``search_too_slow``."""
     if sync not in SYNC_FILTERS:
         raise ApiError(
             400, "invalid_parameter", f"sync must be one of: {', '.join(SYNC_FILTERS)}.", "sync"
@@ -119,14 +127,21 @@ def list_customers(
     condition = Customer.sync_condition(sync)
     if condition is not None:
         query = query.where(condition)
-    if q and q.strip():
-        q = q.strip()
-        query = query.where(Customer.name.contains(q) | Customer.email.contains(q))
     if cursor:
         since, row_id = _decode_cursor(cursor)
         # A row-value comparison lets SQLite seek the list index to the cursor.
         query = query.where(Tuple(Customer.customer_since, Customer.id) < Tuple(since, row_id))
-    rows = list(query.order_by(Customer.customer_since.desc(), Customer.id.desc()).limit(size + 1))
+    q = clean_query(q if isinstance(q, str) else "")
+    query = query.order_by(Customer.customer_since.desc(), Customer.id.desc()).limit(size + 1)
+    try:
+        with statement_time_limit(time_limit_ms):
+            if q:
+                ids = matching_ids(business_id, q)
+                query = query.where(walk_condition(q) if ids is None else Customer.id.in_(ids))
+            rows = list(query)
+    except StatementTimeout:
+        message = "This search took too long: refine it (more characters, or a sync filter)."
+        raise ApiError(400, "search_too_slow", message, "q") from None
     has_more = len(rows) > size
     rows = rows[:size]
     next_cursor = None

@@ -4,9 +4,12 @@ threads can each point it at the configured file."""
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from peewee import Model, SqliteDatabase
+from peewee import Model, OperationalError, SqliteDatabase
 
 # WAL lets readers (list pages) run while the importer or a webhook writes; the busy
 # timeout makes a writer wait for the lock instead of failing at once.
@@ -73,3 +76,31 @@ def init_db(url: str) -> SqliteDatabase:
         db.execute_sql("SELECT 1")  # creates the file in WAL mode before the keeper opens it
     _keep_open(path)
     return db
+
+
+class StatementTimeout(Exception):
+    """A statement ran past its ``statement_time_limit`` and was stopped."""
+
+
+# SQLite calls the progress handler every this many virtual-machine instructions
+# (tens of microseconds): how late past its limit a statement can stop.
+_PROGRESS_STEPS = 1000
+
+
+@contextmanager
+def statement_time_limit(milliseconds: float, database: SqliteDatabase = db) -> Iterator[None]:
+    """Stop any statement run inside the block once the block has lasted
+    ``milliseconds``, raising ``StatementTimeout``: a search costs at most this much,
+    whatever was asked. SQLite has no statement timeout, so a progress handler
+    interrupts the running statement (Postgres: ``SET LOCAL statement_timeout``)."""
+    deadline = time.monotonic() + milliseconds / 1000
+    connection = database.connection()
+    connection.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+    try:
+        yield
+    except (OperationalError, sqlite3.OperationalError) as error:
+        if "interrupted" not in str(error):
+            raise
+        raise StatementTimeout(f"stopped after {milliseconds:g} ms") from None
+    finally:
+        connection.set_progress_handler(None, 0)

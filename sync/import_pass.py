@@ -8,6 +8,7 @@ one writer at a time instead of a dozen threads fighting over its lock.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -23,11 +24,14 @@ from models.customer import Customer
 from models.db import write_transaction
 from models.import_run import ImportRun
 from models.user import utcnow
+from sync.customer_input import storable_customers
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import Stopped, TokenBucket, with_retries
 from sync.slices import STRIPE_EPOCH, Plan, refine
 from sync.stripe_client import stripe_second
+
+log = logging.getLogger(__name__)
 
 # The final pass starts this long before the run's first answer, so clock skew between
 # Stripe's front ends and whole-second stamps cannot open a gap.
@@ -220,12 +224,15 @@ class Pass:
                     self._save()
                     beat = time.monotonic()
                 continue
-            changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in page.customers]
+            customers, invalid = storable_customers(page.customers)
+            changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in customers]
             with write_transaction():
                 result = apply_changes(self.run.business_id, changes)
                 plan.committed(page.slice, page.after, page.last, page.done)
+                if invalid:
+                    self._skip(invalid)
                 self._save(
-                    seen=ImportRun.seen + len(changes),
+                    seen=ImportRun.seen + len(page.customers),
                     created=ImportRun.created + result.created,
                     updated=ImportRun.updated + result.updated,
                     pages=ImportRun.pages + 1,
@@ -235,6 +242,21 @@ class Pass:
             beat = time.monotonic()
             if self.on_page is not None:
                 self.on_page(self.run)
+
+    def _skip(self, reasons: list[str]) -> None:
+        """Count and explain customers left out for failing sync/customer_input.py's
+        checks (the run goes on; the status says so); the log keeps every reason."""
+        for reason in reasons:
+            log.warning(
+                "import run %s (business %s): skipped a customer: %s",
+                self.run.id,
+                self.run.business_id,
+                reason,
+            )
+        ImportRun.update(
+            skipped=ImportRun.skipped + len(reasons), skipped_reason=reasons[-1]
+        ).where(ImportRun.id == self.run.id).execute()
+        self.run.skipped_reason = reasons[-1]
 
     def _save(self, **fields) -> None:
         """Update the run row (and beat its heartbeat) — inside the caller's transaction

@@ -7,7 +7,7 @@ included, is JSON of the shapes documented at /api/v1/openapi.json.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 
 from models import customer_api
@@ -111,6 +111,7 @@ def list_customers():
         q=request.args.get("q", ""),
         cursor=request.args.get("cursor") or None,
         limit=request.args.get("limit"),
+        time_limit_ms=float(current_app.config["LIST_TIME_LIMIT_MS"]),
     )
     return jsonify(page.to_json())
 

@@ -43,10 +43,12 @@ def login_required(view):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: ``next`` must never send the owner to another host."""
-    if target:
+    """Only same-site paths: ``next`` must never send the owner to another host.
+    Browsers read a backslash as a slash (``/\\evil.test`` is ``//evil.test``) and
+    drop tabs and newlines, and CR/LF would split the Location header: all refused."""
+    if target and target.startswith("/") and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("customers.index")
 

@@ -4,11 +4,21 @@ refresh poll, and ``flask seed-demo``."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_htmx import make_response
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
-from models.customer_list import BadCursor, change_marker, list_page, parse_cursor, stats
+from models.customer_list import (
+    MAX_PAGE,
+    BadCursor,
+    ListPage,
+    change_marker,
+    list_page,
+    parse_cursor,
+    stats,
+)
+from models.customer_search import clean_query
+from models.db import StatementTimeout, statement_time_limit
 from models.demo import DEMO_EMAIL, DEMO_PASSWORD, create_demo
 from models.user import User, utcnow
 from views.auth import login_required
@@ -35,9 +45,11 @@ def _list_args() -> dict:
     except BadCursor as error:
         abort(400, str(error))
     page = request.args.get("page", 1, type=int)
+    if page > MAX_PAGE:
+        abort(400, f"There is no page {page}: page numbers go up to {MAX_PAGE:,}.")
     return {
         "sync": sync,
-        "q": request.args.get("q", "").strip()[:200],
+        "q": clean_query(request.args.get("q")),
         "page": max(page, 1),
         "after": after,
         "before": before,
@@ -49,7 +61,13 @@ def _list_args() -> dict:
 def index():
     """The list, filtered by sync state and search, newest Customer since first."""
     args = _list_args()
-    result = list_page(g.business.id, **args)
+    too_slow = False
+    try:
+        with statement_time_limit(float(current_app.config["LIST_TIME_LIMIT_MS"])):
+            result = list_page(g.business.id, **args)
+    except StatementTimeout:
+        # A search whose matches are too rare to find quickly by walking the list.
+        too_slow, result = True, ListPage([], args["page"], False, None)
     counts = stats(g.business.id)
     return page_or_fragment(
         "customers/index.html",
@@ -61,6 +79,7 @@ def index():
         has_customers=counts["all"] > 0,
         marker=counts["changes"],
         sync_labels=SYNC_LABELS,
+        too_slow=too_slow,
     )
 
 
