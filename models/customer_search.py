@@ -24,7 +24,9 @@ without reading the rows back.
   posting-list read instead of a walk over a million rows.
 - The terms come from ``customer_search_terms()``, a Python function registered on
   every connection and called by the triggers, so the import, webhooks, edits and
-  the API all keep the index in step through the one place that writes rows.
+  the API all keep the index in step through the one place that writes rows. The
+  table is contentless, so a row's old terms are removed by recomputing them from its
+  old values: changing ``search_terms`` needs a migration that rebuilds the index.
 
 Text is lower-cased with Python's ``str.lower`` (Unicode-aware). Control characters
 (NUL included) are removed from a query: no stored text holds them, and an FTS
