@@ -85,17 +85,27 @@ class StatementTimeout(Exception):
 # SQLite calls the progress handler every this many virtual-machine instructions
 # (tens of microseconds): how late past its limit a statement can stop.
 _PROGRESS_STEPS = 1000
+# Wall time allowed per millisecond of the CPU limit: waiting for a core on a busy
+# machine is not the statement's cost, but a statement waiting on the disk still ends.
+_WALL_FACTOR = 10
 
 
 @contextmanager
 def statement_time_limit(milliseconds: float, database: SqliteDatabase = db) -> Iterator[None]:
-    """Stop any statement run inside the block once the block has lasted
-    ``milliseconds``, raising ``StatementTimeout``: a search costs at most this much,
-    whatever was asked. SQLite has no statement timeout, so a progress handler
-    interrupts the running statement (Postgres: ``SET LOCAL statement_timeout``)."""
-    deadline = time.monotonic() + milliseconds / 1000
+    """Stop any statement run inside the block once the block has used
+    ``milliseconds`` of this thread's CPU (or ten times that in wall time), raising
+    ``StatementTimeout``: a search costs at most this much, whatever was asked, and a
+    loaded machine does not turn ordinary searches into refusals. SQLite has no
+    statement timeout, so a progress handler interrupts the running statement
+    (Postgres: ``SET LOCAL statement_timeout``)."""
+    cpu_deadline = time.thread_time() + milliseconds / 1000
+    wall_deadline = time.monotonic() + _WALL_FACTOR * milliseconds / 1000
+
+    def past_deadline() -> bool:
+        return time.thread_time() > cpu_deadline or time.monotonic() > wall_deadline
+
     connection = database.connection()
-    connection.set_progress_handler(lambda: time.monotonic() > deadline, _PROGRESS_STEPS)
+    connection.set_progress_handler(past_deadline, _PROGRESS_STEPS)
     try:
         yield
     except (OperationalError, sqlite3.OperationalError) as error:
