@@ -35,6 +35,7 @@ syntax error must never become a 500.
 
 from __future__ import annotations
 
+import itertools
 import json
 import unicodedata
 
@@ -60,6 +61,20 @@ def _hex(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").hex()
 
 
+_CHAR_HEX: dict[str, str] = {}
+
+
+def _char_hexes(text: str) -> list[str]:
+    """Each character's hex, from a cache: a row's n-grams reuse a few dozen characters."""
+    found = []
+    for ch in text:
+        code = _CHAR_HEX.get(ch)
+        if code is None:
+            code = _CHAR_HEX.setdefault(ch, _hex(ch)) if len(_CHAR_HEX) < 65536 else _hex(ch)
+        found.append(code)
+    return found
+
+
 def _object_texts(stripe_object: str | None) -> list[str]:
     """The phone and metadata values of Stripe's customer JSON, when it is readable."""
     if not stripe_object:
@@ -83,11 +98,13 @@ def search_terms(business_id, name, email, stripe_object) -> str:
     texts = [str(t).lower() for t in (name, email, *_object_texts(stripe_object)) if t]
     words, short = [], set()
     for text in texts:
-        words.extend(prefix + _hex(text[i : i + 3]) for i in range(len(text) - 2))
+        hexes = _char_hexes(text)
+        pairs = [a + b for a, b in itertools.pairwise(hexes)]
+        words.extend(prefix + pair + c for pair, c in zip(pairs, hexes[2:], strict=False))
         words.append(GAP)
-        short.update(text)
-        short.update(text[i : i + 2] for i in range(len(text) - 1))
-    words.extend(prefix + _hex(gram) for gram in sorted(short))
+        short.update(hexes)
+        short.update(pairs)
+    words.extend(prefix + gram for gram in sorted(short))
     return " ".join(words)
 
 
