@@ -18,7 +18,7 @@ from models.migrations import migrate, require_current
 from sync import import_jobs, jobs  # noqa: F401  (tasks register on import; views import the rest)
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
-from views import log_redaction
+from views import log_redaction, text_display, url_input
 from views.auth import home_for
 from views.rendering import htmx
 
@@ -52,6 +52,7 @@ DEFAULTS = {
     # Empty: migrate on start in the embedded default, only check when scaled out
     # (REDIS_URL set), where `flask db upgrade` is the release step. 1/0 to force.
     "AUTO_MIGRATE": "",
+    "LIST_TIME_LIMIT_MS": 300,  # a list or search query is stopped after this long
     **IMPORT_DEFAULTS,
     **jobs.DEFAULTS,
 }
@@ -190,6 +191,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     htmx.init_app(app)
     password_hashing.configure(app.config["PASSWORD_HASH_CONCURRENCY"])
+    url_input.init_app(app)
+    text_display.init_app(app)
     _register_views(app)
     # Lets the layout link to areas by endpoint name only once they exist.
     app.jinja_env.globals["view_names"] = app.view_functions

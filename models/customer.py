@@ -4,6 +4,7 @@ created directly in ShingleAI through the API or MCP."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from peewee import (
     CharField,
@@ -32,6 +33,12 @@ def is_email(text: str) -> bool:
     return len(text) <= EMAIL_MAX and bool(_EMAIL.match(text))
 
 
+def _unusable(text: str) -> bool:
+    """Control characters (NUL, newlines…) and lone surrogates, which SQLite cannot
+    even store, have no place in a typed name or email."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+
+
 def validate_fields(name: str | None, email: str | None) -> dict[str, str]:
     """The errors, by field, of a name and email typed in ShingleAI (the inline
     edit, the API, MCP). Empty means valid. Stripe's own data is never validated:
@@ -46,11 +53,13 @@ def validate_fields(name: str | None, email: str | None) -> dict[str, str]:
         errors["name"] = "Enter a name."
     elif len(name) > NAME_MAX:
         errors["name"] = f"Use at most {NAME_MAX} characters."
+    elif _unusable(name):
+        errors["name"] = "Remove the control or invalid characters."
     if "\x00" in email:
         errors["email"] = "Remove the NUL character."
     elif not email:
         errors["email"] = "Enter an email address."
-    elif len(email) > EMAIL_MAX or not _EMAIL.match(email):
+    elif len(email) > EMAIL_MAX or not _EMAIL.match(email) or _unusable(email):
         errors["email"] = "Enter an email address like name@example.com."
     return errors
 

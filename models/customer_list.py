@@ -6,13 +6,17 @@ Previous links carry a cursor (the Customer since and id of the edge row) so any
 page seeks straight to its place. A page number without a cursor (a typed URL) still
 works, through OFFSET on the same narrow index. Counts come from ``customer_stats``.
 
-Search (case-insensitive substring of name or email) takes one of two routes:
-- a query of 3+ characters with at most ``EXACT_LIMIT`` matches in the whole database
-  is answered from the FTS5 trigram index: exact rows, exact count;
-- a frequent or short query walks the list index checking LIKE, which finds a page
-  of frequent matches quickly; such a result is not counted (``total`` is None).
-On Postgres the trigram index is pg_trgm's (models/customer_search_postgres.py) and
-the index hints are left out (``table_hint``); the routes are the same.
+Search (models/customer_search.py) takes one of two routes:
+- at most ``EXACT_LIMIT`` matches in the business: the business-scoped FTS5 index
+  gives exact rows and an exact count;
+- more: the list index is walked checking each row, which finds a page of frequent
+  matches quickly; such a result is not counted (``total`` is None).
+On Postgres the same routes run on pg_trgm (models/customer_search_postgres.py) and the
+index hints are left out (``table_hint``). Callers bound either with
+``models.db.statement_time_limit``.
+
+Cursors and page numbers come from URLs, so anything outside SQLite's 64-bit integers
+is refused here (``BadCursor``, ``MAX_PAGE``) rather than overflowing the driver.
 """
 
 from __future__ import annotations
@@ -21,14 +25,15 @@ from dataclasses import dataclass
 
 from peewee import Tuple
 
-from models import customer_search_postgres
+from models import customer_search, customer_search_postgres
 from models.customer import SYNC_FILTERS, Customer
-from models.db import db, execute, is_postgres, table_hint
+from models.customer_search import clean_query
+from models.db import execute, is_postgres, table_hint
 
 PAGE_SIZE = 50
-# Above this many FTS matches, joining them all would outweigh walking the index.
-EXACT_LIMIT = 5000
-MIN_FTS_QUERY = 3  # the trigram tokenizer matches nothing shorter
+INT64_MAX = 2**63 - 1
+# The last page whose OFFSET still fits a 64-bit integer.
+MAX_PAGE = INT64_MAX // PAGE_SIZE
 _LIST_INDEX = {
     "all": "customer_list",
     "synced": "customer_list_synced",
@@ -48,9 +53,12 @@ def parse_cursor(value: str | None) -> tuple[int, int] | None:
         return None
     since, _, row_id = value.partition(".")
     try:
-        return int(since), int(row_id)
+        position = int(since), int(row_id)
     except ValueError:
-        raise BadCursor(f"not a list position: {value!r}") from None
+        raise BadCursor(f"not a list position: {value[:40]!r}") from None
+    if not (-INT64_MAX <= position[0] <= INT64_MAX and 0 <= position[1] <= INT64_MAX):
+        raise BadCursor(f"not a list position: {value[:40]!r}")
+    return position
 
 
 def cursor_of(customer: Customer) -> str:
@@ -108,27 +116,10 @@ def _scoped(business_id: int, sync: str):
     return query if condition is None else query.where(condition)
 
 
-def fts_phrase(q: str) -> str:
-    """``q`` as one FTS5 phrase: with the trigram tokenizer, a substring match."""
-    return '"' + q.replace('"', '""') + '"'
-
-
-def _fts_ids(business_id: int, q: str) -> list[int] | None:
-    """Ids of the business's rows whose name or email contains ``q``, or None when
-    there are more than ``EXACT_LIMIT``. Scoped here, not after the limit: otherwise
-    whether a search says "many" would reveal other businesses' customers."""
-    if is_postgres():
-        ids = customer_search_postgres.matching_ids(business_id, q, EXACT_LIMIT + 1)
-        return ids if len(ids) <= EXACT_LIMIT else None
-    cursor = db.execute_sql(
-        # CROSS JOIN keeps the full-text match as the outer loop (SQLite's planner would
-        # otherwise walk the business's million rows and match each one).
-        "SELECT f.rowid FROM customer_fts AS f CROSS JOIN customer AS c ON c.id = f.rowid"
-        " WHERE customer_fts MATCH ? AND c.business_id = ? LIMIT ?",
-        (fts_phrase(q), business_id, EXACT_LIMIT + 1),
-    )
-    ids = [row[0] for row in cursor]
-    return ids if len(ids) <= EXACT_LIMIT else None
+def search_backend():
+    """The search module of the backend in use; both answer ``matching_ids`` and
+    ``walk_condition`` alike."""
+    return customer_search_postgres if is_postgres() else customer_search
 
 
 def _keyset_page(query, page: int, after, before) -> ListPage:
@@ -161,12 +152,19 @@ def list_page(
     after: tuple[int, int] | None = None,
     before: tuple[int, int] | None = None,
 ) -> ListPage:
-    """One page of the business's customers in list order, filtered and searched."""
+    """One page of the business's customers in list order, filtered and searched.
+    ``page`` must be at most ``MAX_PAGE``; a page past the end is empty."""
+    if page > MAX_PAGE:
+        raise ValueError(f"page {page} is beyond {MAX_PAGE}")
     page = max(page, 1)
-    if "\x00" in q:  # in no stored name or email (Postgres text cannot hold one)
-        return ListPage([], page, False, 0)
+    q = clean_query(q)
     query = _scoped(business_id, sync)
-    ids = _fts_ids(business_id, q) if len(q) >= MIN_FTS_QUERY else None
+    if not q and after is None and before is None:
+        total = stats(business_id)[sync]
+        if page > 1 and (page - 1) * PAGE_SIZE >= total:
+            # Past the end: no OFFSET walk over the whole index to find nothing.
+            return ListPage([], page, False, total)
+    ids = search_backend().matching_ids(business_id, q) if q else None
     if q and ids is not None:
         # NOT INDEXED keeps SQLite on rowid lookups of the few ids, rather than a walk
         # of a business-wide index.
@@ -183,10 +181,8 @@ def list_page(
         chosen = ordered[start : start + PAGE_SIZE]
         rows = list(Customer.select().where(Customer.id.in_(chosen)).order_by(*_ORDER))
         return ListPage(rows, page, start + PAGE_SIZE < len(ordered), len(ordered))
-    if q and is_postgres():
-        query = query.where(customer_search_postgres.contains(q))
-    elif q:
-        query = query.where(Customer.name.contains(q) | Customer.email.contains(q))
+    if q:
+        query = query.where(search_backend().walk_condition(q))
     result = _keyset_page(query, page, after, before)
     if not q:
         result.total = stats(business_id)[sync]

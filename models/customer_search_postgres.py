@@ -1,21 +1,24 @@
 """The Customers list's search on Postgres: pg_trgm in place of SQLite's FTS5.
 
-The same answer as the FTS5 trigram path — a case-insensitive substring of the name
-or the email — from ``ILIKE`` over one expression, name and email joined by a
-character no query holds, so a match never spans both. Migration 0007 indexes that
-expression with a GIN ``gin_trgm_ops`` index; pg_trgm narrows the candidates by
-trigram and Postgres re-checks each one with the real ``ILIKE``, so the rows are exact
-whatever the query (short or punctuated queries only make the index narrow less).
+The same answer as models/customer_search.py — a case-insensitive substring of the
+name, the email, the phone or a metadata value — from ``ILIKE`` over one expression
+(``customer_search_text``, migration 0010), the fields joined by a character no query
+holds, so a match never spans two. Migration 0010 indexes it with a GIN index on
+``(business_id, customer_search_text(…) gin_trgm_ops)`` (btree_gin), so a search reads
+only the caller's own entries: its time says nothing about other businesses' customers.
+pg_trgm narrows the candidates by trigram and Postgres re-checks each with the real
+``ILIKE``, so the rows are exact whatever the query.
 """
 
 from __future__ import annotations
 
 from peewee import SQL
 
+from models.customer_search import EXACT_LIMIT
 from models.db import execute
 
-# Equal to migration 0007's SEARCH_TEXT, or the GIN index is not used.
-SEARCH_TEXT = "(coalesce(name, '') || chr(1) || coalesce(email, ''))"
+# Equal to migration 0010's index expression, or the GIN index is not used.
+SEARCH_TEXT = "customer_search_text(name, email, stripe_object)"
 _SEPARATOR = "\x01"
 
 
@@ -39,12 +42,19 @@ def contains(q: str) -> SQL:
     return SQL(f"{SEARCH_TEXT} ILIKE %s", (like_pattern(q),))
 
 
-def matching_ids(business_id: int, q: str, limit: int) -> list[int]:
-    """Ids of up to ``limit`` of the business's rows whose name or email holds ``q``."""
+def matching_ids(business_id: int, q: str) -> list[int] | None:
+    """Ids of the business's rows holding ``q``, or None when there are more than
+    ``EXACT_LIMIT`` (then walk the list with ``walk_condition``)."""
     if _impossible(q):
         return []
     cursor = execute(
         f"SELECT id FROM customer WHERE business_id = ? AND {SEARCH_TEXT} ILIKE ? LIMIT ?",
-        (business_id, like_pattern(q), limit),
+        (business_id, like_pattern(q), EXACT_LIMIT + 1),
     )
-    return [row[0] for row in cursor]
+    ids = [row[0] for row in cursor]
+    return ids if len(ids) <= EXACT_LIMIT else None
+
+
+def walk_condition(q: str) -> SQL:
+    """The WHERE term checking one row for ``q``, for walking the list index."""
+    return contains(q)

@@ -12,6 +12,9 @@ request does not pay for a connect.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from peewee import (
     DateTimeField,
     Model,
     Node,
+    OperationalError,
     Select,
     SqliteDatabase,
     fn,
@@ -181,3 +185,59 @@ def db_clock(database=db) -> datetime:
     """The database's clock now, as a value (for comparisons made in Python)."""
     value = Select(columns=[db_now(database=database)]).bind(database).scalar()
     return value if isinstance(value, datetime) else DateTimeField().python_value(value)
+
+
+class StatementTimeout(Exception):
+    """A statement ran past its ``statement_time_limit`` and was stopped."""
+
+
+# SQLite calls the progress handler every this many virtual-machine instructions
+# (tens of microseconds): how late past its limit a statement can stop.
+_PROGRESS_STEPS = 1000
+# Wall time allowed per millisecond of the CPU limit: waiting for a core on a busy
+# machine is not the statement's cost, but a statement waiting on the disk still ends.
+_WALL_FACTOR = 10
+
+
+@contextmanager
+def statement_time_limit(milliseconds: float, database: Database = db) -> Iterator[None]:
+    """Stop any statement run inside the block once the block has used
+    ``milliseconds`` of this thread's CPU (or ten times that in wall time), raising
+    ``StatementTimeout``: a search costs at most this much, whatever was asked, and a
+    loaded machine does not turn ordinary searches into refusals. SQLite has no
+    statement timeout, so a progress handler interrupts the running statement
+    (Postgres: ``SET LOCAL statement_timeout``)."""
+    if is_postgres(database):
+        with _postgres_time_limit(milliseconds, database):
+            yield
+        return
+    cpu_deadline = time.thread_time() + milliseconds / 1000
+    wall_deadline = time.monotonic() + _WALL_FACTOR * milliseconds / 1000
+
+    def past_deadline() -> bool:
+        return time.thread_time() > cpu_deadline or time.monotonic() > wall_deadline
+
+    connection = database.connection()
+    connection.set_progress_handler(past_deadline, _PROGRESS_STEPS)
+    try:
+        yield
+    except (OperationalError, sqlite3.OperationalError) as error:
+        if "interrupted" not in str(error):
+            raise
+        raise StatementTimeout(f"stopped after {milliseconds:g} ms") from None
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+@contextmanager
+def _postgres_time_limit(milliseconds: float, database: Database) -> Iterator[None]:
+    """Postgres's own limit, for the block's transaction only (wall time: the server
+    cannot tell waiting for a core from working)."""
+    with database.atomic():
+        database.execute_sql(f"SET LOCAL statement_timeout = {max(1, int(milliseconds))}")
+        try:
+            yield
+        except OperationalError as error:
+            if "statement timeout" not in str(error):
+                raise
+            raise StatementTimeout(f"stopped after {milliseconds:g} ms") from None

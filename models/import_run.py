@@ -59,6 +59,9 @@ class ImportRun(BaseModel):
     # Stripe-clock second of the run's first response; the final pass starts before it.
     stripe_started_at = IntegerField(null=True)
     phase = CharField(default="slices")
+    # Customers Stripe sent that failed sync/customer_input.py's checks (migration 0010).
+    skipped = IntegerField(default=0)
+    skipped_reason = TextField(null=True)
     # JSON: the plan, including each slice's `created` range and committed cursor.
     position = TextField(null=True)
 

@@ -11,6 +11,7 @@ again cannot write over the one that took its run over.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -24,11 +25,14 @@ from peewee import DatabaseError, Node, fn
 from models.customer import Customer
 from models.db import db, db_now, write_transaction
 from models.import_run import ClaimLost, ImportRun
+from sync.customer_input import storable_customers
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import Stopped, TokenBucket, with_retries
 from sync.slices import STRIPE_EPOCH, Plan, refine
 from sync.stripe_client import EXPAND_LIST, stripe_second
+
+log = logging.getLogger(__name__)
 
 # The final pass starts this long before the run's first answer, so clock skew between
 # Stripe's front ends and whole-second stamps cannot open a gap.
@@ -260,12 +264,15 @@ class Pass:
                 if not any(thread.is_alive() for thread in threads) and pages.empty():
                     return
                 continue
-            changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in page.customers]
+            customers, invalid = storable_customers(page.customers)
+            changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in customers]
             with write_transaction():
                 result = apply_changes(self.run.business_id, changes)
                 plan.committed(page.slice, page.after, page.last, page.done)
+                if invalid:
+                    self._skip(invalid)
                 self._save(
-                    seen=ImportRun.seen + len(changes),
+                    seen=ImportRun.seen + len(page.customers),
                     created=ImportRun.created + result.created,
                     updated=ImportRun.updated + result.updated,
                     pages=ImportRun.pages + 1,
@@ -274,6 +281,21 @@ class Pass:
                 )
             if self.on_page is not None:
                 self.on_page(self.run)
+
+    def _skip(self, reasons: list[str]) -> None:
+        """Count and explain customers left out for failing sync/customer_input.py's
+        checks (the run goes on; the status says so); the log keeps every reason."""
+        for reason in reasons:
+            log.warning(
+                "import run %s (business %s): skipped a customer: %s",
+                self.run.id,
+                self.run.business_id,
+                reason,
+            )
+        ImportRun.update(
+            skipped=ImportRun.skipped + len(reasons), skipped_reason=reasons[-1]
+        ).where(ImportRun.id == self.run.id).execute()
+        self.run.skipped_reason = reasons[-1]
 
     def _save(self, **fields) -> None:
         """Update the run row (and beat its heartbeat) — inside the caller's transaction

@@ -14,15 +14,19 @@ trivially (it is a query), and costs one request per missing customer.
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import stripe
 
 from models.customer import Customer
+from sync.customer_input import InvalidCustomer, check_customer
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import with_retries
 from sync.stripe_client import EXPAND_ONE, stripe_second
+
+log = logging.getLogger(__name__)
 
 BATCH = 100
 
@@ -55,15 +59,17 @@ def sweep(import_pass) -> int:
         if not rows:
             return marked
         last_id = rows[-1].id
-        changes = [_confirm(import_pass, row) for row in rows]
+        confirmed = (_confirm(import_pass, row) for row in rows)
+        changes = [change for change in confirmed if change is not None]
         marked += apply_changes(business_id, changes).deleted
         import_pass._save()
 
 
-def _confirm(import_pass, row: Customer) -> Change:
-    """What Stripe says now about one unseen customer, as a FETCH change. A deletion
-    is passed on as Stripe's stub {id, object, deleted}: it marks the row and leaves
-    its last known fields and full object as they are."""
+def _confirm(import_pass, row: Customer) -> Change | None:
+    """What Stripe says now about one unseen customer, as a FETCH change (None when
+    Stripe's answer fails sync/customer_input.py's checks: the row stays as it is). A
+    deletion is passed on as Stripe's stub {id, object, deleted}: it marks the row and
+    leaves its last known fields and full object as they are."""
     stub = {"id": row.stripe_customer_id, "object": "customer", "deleted": True}
     try:
         response = with_retries(
@@ -85,4 +91,9 @@ def _confirm(import_pass, row: Customer) -> Change:
     found = response.data
     if found.get("deleted"):
         return Change(stub, Version(second, Source.FETCH), deleted=True)
+    try:
+        check_customer(found)
+    except InvalidCustomer as error:
+        log.warning("import sweep (business %s): skipped a customer: %s", row.business_id, error)
+        return None
     return Change(found, Version(second, Source.FETCH))

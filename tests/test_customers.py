@@ -7,7 +7,8 @@ import pytest
 
 from models.business import Business
 from models.customer import Customer
-from models.customer_list import EXACT_LIMIT, change_marker
+from models.customer_list import change_marker
+from models.customer_search import EXACT_LIMIT
 from models.db import db
 from models.user import User
 from tests.conftest import make_customer

@@ -83,3 +83,34 @@ def test_each_filter_reads_its_partial_index(database, sync):
     sql, params = _scoped(1, sync).limit(50).sql()
     plan = " ".join(r[-1] for r in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
     assert f"customer_list_{sync}" in plan and "TEMP B-TREE" not in plan
+
+
+def test_0010_moves_search_to_the_business_scoped_index(tmp_path):
+    """Rows written before 0010 (name, email, Stripe's object) are found afterwards by
+    name, phone and metadata; the old index is gone; runs gain their skip counter."""
+    from models.customer_search import matching_ids
+    from tests.conftest import database_at
+
+    database_at(tmp_path, 8)
+    with db.connection_context():
+        db.execute_sql(
+            "INSERT INTO customer (business_id, name, email, customer_since, created_at,"
+            " updated_at, stripe_object) VALUES (1, 'Ada Lovelace', 'ada@example.com',"
+            " 1700000000, '2026-01-01', '2026-01-01', ?)",
+            ('{"phone": "+1 555 0100", "metadata": {"crm": "HS-4471"}}',),
+        )
+        db.execute_sql(
+            "INSERT INTO import_run (business_id, status, reason, queued_at, heartbeat_at,"
+            " seen, created, updated, pages, progress, attempts, phase)"
+            " VALUES (1, 'succeeded', 'connect', '2026-01-01', '2026-01-01', 0, 0, 0, 0, 0,"
+            " 1, 'slices')"
+        )
+        assert 10 in migrate(db)
+        for q in ("lovelace", "555 01", "hs-44", "ad"):
+            assert len(matching_ids(1, q)) == 1, q
+        tables = {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master")}
+        assert "customer_fts" not in tables and "customer_search" in tables
+        assert db.execute_sql("SELECT skipped, skipped_reason FROM import_run").fetchone() == (
+            0,
+            None,
+        )

@@ -6,15 +6,14 @@ import pytest
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
 from models.customer_list import (
-    EXACT_LIMIT,
     PAGE_SIZE,
     BadCursor,
     change_marker,
-    fts_phrase,
     list_page,
     parse_cursor,
     stats,
 )
+from models.customer_search import EXACT_LIMIT
 from models.demo import seed_customers
 from models.user import utcnow
 from tests.conftest import make_customer
@@ -106,7 +105,7 @@ def test_search_is_case_insensitive_substring_of_name_or_email(business, q):
     assert [row.name for row in list_page(business.id, q=q).rows] == ["Ada Lovelace"]
 
 
-def test_search_sees_edits_through_the_fts_triggers(business):
+def test_search_sees_edits_through_the_index_triggers(business):
     customer = make_customer(business, name="Old Name")
     Customer.update(name="Brand New").where(Customer.id == customer.id).execute()
     assert list_page(business.id, q="Old Name").rows == []
@@ -122,7 +121,6 @@ def test_search_with_quotes_and_wildcards_is_literal(business):
         assert [row.name for row in list_page(business.id, q=q).rows] == [
             'The "Best" 100% Co_op'
         ], q
-    assert fts_phrase('a"b') == '"a""b"'
 
 
 def test_search_combines_with_filter(business, mixed):
@@ -152,7 +150,7 @@ def test_pages_by_cursor_and_by_offset_agree(business):
 
 
 def test_frequent_search_is_paged_but_not_counted(business, monkeypatch):
-    monkeypatch.setattr("models.customer_list.EXACT_LIMIT", 10)
+    monkeypatch.setattr("models.customer_search.EXACT_LIMIT", 10)
     seed_customers(business.id, 120)
     result = list_page(business.id, q="test")  # every seeded email ends in .test
     assert len(result.rows) == PAGE_SIZE and result.has_next and result.total is None

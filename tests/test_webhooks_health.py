@@ -15,7 +15,14 @@ from models.migrations import migrate
 from models.user import utcnow
 from models.webhook_event import WebhookEvent
 from tests.conftest import database_at, wait_until
-from tests.webhooks_support import ACCOUNT, deliver, make_event, stripe_customer, webhook_app
+from tests.webhooks_support import (
+    ACCOUNT,
+    BASE,
+    deliver,
+    make_event,
+    stripe_customer,
+    webhook_app,
+)
 
 
 @pytest.fixture
@@ -62,7 +69,10 @@ def test_panel_keeps_operator_set_up_out_of_the_owners_view(client, link, logged
 def test_panel_counts_and_lists_recent_events(client, link, logged_in):
     deliver(client, make_event("customer.created", stripe_customer("cus_1")))
     deliver(client, make_event("customer.created", stripe_customer("cus_2")))
-    deliver(client, make_event("customer.updated", stripe_customer("cus_2", name="Old"), created=1))
+    deliver(
+        client,
+        make_event("customer.updated", stripe_customer("cus_2", name="Old"), created=BASE - 1),
+    )
     deliver(client, make_event("customer.created", stripe_customer("cus_3"), livemode=True))
     html = panel(client)
     assert "Sync is healthy." in html

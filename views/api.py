@@ -7,7 +7,7 @@ included, is JSON of the shapes documented at /api/v1/openapi.json.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 
 from models import customer_api
@@ -115,6 +115,7 @@ def list_customers():
         cursor=request.args.get("cursor") or None,
         limit=request.args.get("limit"),
         expand=request.args.get("expand"),
+        time_limit_ms=float(current_app.config["LIST_TIME_LIMIT_MS"]),
     )
     return jsonify(page.to_json())
 

@@ -27,13 +27,14 @@ _ERRORS = {
 # patterns. They spell out Python's whitespace rather than use \s, whose meaning
 # differs between regex engines (ECMA's includes U+FEFF, Python's \x1c-\x1f).
 _WS = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# No NUL anywhere: no one types one, and Postgres text cannot hold one.
-_NOT_BLANK = rf"^[^\x00]*[^{_WS}\x00][^\x00]*$"
-_EMAIL_PART = rf"[^@{_WS}\x00]+"
+# Control characters (Unicode category Cc, NUL included: Postgres text cannot hold one)
+# are refused inside a name or email.
+_CC = r"\x00-\x1f\x7f-\x9f"
+_EMAIL_PART = rf"[^@{_WS}{_CC}]+"
 _NAME = {
     "type": "string",
-    "pattern": _NOT_BLANK,
-    "description": f"Required, at most {NAME_MAX} characters once trimmed.",
+    "pattern": rf"^[{_WS}]*[^{_WS}{_CC}](?:[^{_CC}]*[^{_WS}{_CC}])?[{_WS}]*$",
+    "description": f"Required, at most {NAME_MAX} characters once trimmed, no control characters.",
 }
 _EMAIL = {
     "type": "string",

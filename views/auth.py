@@ -105,11 +105,14 @@ def home_for(user: User) -> str:
 
 def _safe_next(target: str | None, user: User) -> str:
     """Only same-site paths: ``next`` must never send the user to another host, nor
-    support staff to an owner page (which would be a 404)."""
-    parts = urlsplit(target or "")
-    same_site = not parts.scheme and not parts.netloc and (target or "").startswith("/")
-    if same_site and (not user.is_support or parts.path.startswith(url_for("support.index"))):
-        return target
+    support staff to an owner page (which would be a 404).
+    Browsers read a backslash as a slash (``/\\evil.test`` is ``//evil.test``) and
+    drop tabs and newlines, and CR/LF would split the Location header: all refused."""
+    if target and target.startswith("/") and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        same_site = not parts.scheme and not parts.netloc
+        if same_site and (not user.is_support or parts.path.startswith(url_for("support.index"))):
+            return target
     return home_for(user)
 
 

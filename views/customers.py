@@ -18,7 +18,17 @@ from flask import (
 from flask_htmx import make_response
 
 from models.customer import SYNC_FILTERS, Customer, validate_fields
-from models.customer_list import BadCursor, change_marker, list_page, parse_cursor, stats
+from models.customer_list import (
+    MAX_PAGE,
+    BadCursor,
+    ListPage,
+    change_marker,
+    list_page,
+    parse_cursor,
+    stats,
+)
+from models.customer_search import clean_query
+from models.db import StatementTimeout, statement_time_limit
 from models.demo import DEMO_EMAIL, DEMO_PASSWORD, create_demo
 from models.stripe_account import StripeAccount
 from models.user import User, utcnow
@@ -52,9 +62,11 @@ def _list_args() -> dict:
     except BadCursor:
         raise _Misread("That page link is out of date, so the list starts again.") from None
     page = request.args.get("page", 1, type=int)
+    if page > MAX_PAGE:
+        abort(400, f"There is no page {page}: page numbers go up to {MAX_PAGE:,}.")
     return {
         "sync": sync,
-        "q": request.args.get("q", "").strip()[:200],
+        "q": clean_query(request.args.get("q")),
         "page": max(page, 1),
         "after": after,
         "before": before,
@@ -92,10 +104,19 @@ def _list_state() -> dict:
 
 
 def _list_context() -> dict:
+    """What the list shows; raises _Misread on a bad URL. A search that runs out of
+    time (LIST_TIME_LIMIT_MS) shows a note asking to refine it, never an error."""
     args = _list_args()
+    too_slow = False
+    try:
+        with statement_time_limit(float(current_app.config["LIST_TIME_LIMIT_MS"])):
+            result = list_page(g.business.id, **args)
+    except StatementTimeout:
+        too_slow, result = True, ListPage([], args["page"], False, None)
     counts = stats(g.business.id)
     return {
-        "result": list_page(g.business.id, **args),
+        "result": result,
+        "too_slow": too_slow,
         "sync": args["sync"],
         "q": args["q"],
         "self_url": url_for("customers.index", **_list_state()),
