@@ -184,13 +184,15 @@ class Store:
             found = self._page(account.keys, keys, params, "customer")
             return [account.raw[k[2]] for k in found[0]], found[1]
 
-    def seed(self, account_id: str, n: int) -> int:
-        """Add `n` fake customers (no events: they predate the connection, like history)."""
+    def seed(self, account_id: str, n: int, created: list[int] | None = None) -> int:
+        """Add `n` fake customers, or one per stamp of ``created`` (no events: they
+        predate the connection, like history)."""
         with self.lock:
             self.account(account_id)
             rng = random.Random(self.rng.random())
         with paused_gc():  # the slow part, done outside the lock
-            batch = fake_customers(n, rng=rng)
+            batch = fake_customers(n, rng=rng, stamps=created)
+            n = len(batch)
             raws = [objects.dumps(c) for c in batch]
         with self.lock:
             account = self.account(account_id)
