@@ -192,6 +192,7 @@ def parent(args: argparse.Namespace) -> None:
             if args.only and name != args.only:
                 continue
             if spread not in accounts:
+                control.configure(list_latency_ms=0, rate_limit=None)  # list it at full speed
                 accounts[spread] = _account(control, url, args.customers, spread)
             account, expected_file = accounts[spread]
             control.configure(**faults)
