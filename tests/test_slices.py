@@ -13,15 +13,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.slices import CUSTOMERS_PER_SPLIT, PAGE, Plan, Slice, list_params
+from sync.slices import (
+    CUSTOMERS_PER_SPLIT,
+    HEAD_START,
+    HEAD_START_SPAN,
+    PAGE,
+    Plan,
+    Slice,
+    list_params,
+)
 from tests.slicing_sim import Account, run
 
 T = 1_700_000_000
 
 
-def request_bound(n: int) -> int:
-    """The main pass's budget: 1.1 x ceil(N/100) list requests (one for an empty account)."""
-    return max(1, math.floor(1.1 * math.ceil(n / PAGE)))
+def request_bound(stamps: list[int]) -> int:
+    """The main pass's budget: 1.1 x ceil(N/100) list requests (one for an empty
+    account), plus HEAD_START when the newest page spans over HEAD_START_SPAN seconds."""
+    newest = sorted(stamps, reverse=True)[:PAGE]
+    wide = len(stamps) > PAGE and newest[0] - newest[-1] > HEAD_START_SPAN
+    return max(1, math.floor(1.1 * math.ceil(len(stamps) / PAGE))) + HEAD_START * wide
 
 
 @pytest.mark.parametrize(
@@ -51,12 +62,24 @@ def _full_pages(plan: Plan, index: int, pages: int, start: int, step: int = 1) -
 
 
 def test_nothing_is_split_before_its_budget_allows():
+    """Two slices only once 2,000 customers are in (one a second: no head start)."""
     plan = Plan.whole()
     assert plan.take() == 0
-    _full_pages(plan, 0, CUSTOMERS_PER_SPLIT // PAGE - 1, T)
+    _full_pages(plan, 0, 2 * CUSTOMERS_PER_SPLIT // PAGE - 1, T)
+    assert plan.head_start == 0
     assert plan.take() is None
     _full_pages(plan, 0, 1, T - 10_000)
     assert plan.take() == 1
+
+
+def test_a_long_newest_page_buys_a_head_start():
+    plan = Plan.whole()
+    plan.take()
+    _full_pages(plan, 0, 1, T, step=HEAD_START_SPAN // 50)
+    assert plan.head_start == HEAD_START
+    taken = [plan.take() for _ in range(HEAD_START)]  # HEAD_START slices in all
+    assert taken == [*range(1, HEAD_START), None]
+    plan.check()
 
 
 def test_a_split_hands_the_thief_the_lower_part_and_keeps_the_cursor_in_range():
@@ -210,7 +233,7 @@ def test_every_customer_is_read_within_the_request_budget(clusters, workers, see
     account = Account.with_stamps(stamps)
     outcome = run(account, workers=workers, rng=rng)
     assert outcome.committed == {k[2] for k in account.keys}
-    assert outcome.requests <= request_bound(len(stamps))
+    assert outcome.requests <= request_bound(stamps)
 
 
 @SIM
