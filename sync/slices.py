@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 PAGE = 100  # Stripe's largest list page
 # No Stripe object predates Stripe (2010-01-01): nothing to carve off below it.
@@ -131,7 +131,8 @@ class Plan:
     def to_json(self) -> str:
         """The committed state only: what a resumed run may trust."""
         with self._lock:
-            slices = [asdict(s) for s in self.slices]
+            # vars(), not asdict(): asdict deep-copies, a measurable cost on every page.
+            slices = [dict(vars(s)) for s in self.slices]
             return json.dumps({"head_start": self.head_start, "slices": slices})
 
     @property
