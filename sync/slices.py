@@ -244,8 +244,9 @@ class Plan:
     # -- splitting ---------------------------------------------------------------------
     def _split(self) -> int | None:
         best, best_pages, best_at = None, float(MIN_SPLIT_PAGES), None
+        affordable = {tail: self._affordable(tail) for tail in (False, True)}
         for i, cursor in enumerate(self._cursors):
-            if cursor.finished or not self._affordable(self.slices[i].tail):
+            if cursor.finished or not affordable[self.slices[i].tail]:
                 continue
             pages, at = self._split_point(i, cursor)
             if at is not None and pages > best_pages:
