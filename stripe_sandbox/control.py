@@ -77,7 +77,14 @@ def create_account() -> Response:
 
 @bp.post("/accounts/<acct>/seed")
 def seed(acct: str) -> Response:
-    return jsonify({"seeded": sandbox().store.seed(acct, int(_body().get("n") or 0))})
+    """Add ``n`` fake customers, or one per stamp of ``created`` (a list of seconds)."""
+    body = _body()
+    created = body.get("created")
+    if created is not None and (
+        not isinstance(created, list) or not all(isinstance(c, int) for c in created)
+    ):
+        return jsonify({"error": "created must be a list of integer seconds"}), 400
+    return jsonify({"seeded": sandbox().store.seed(acct, int(body.get("n") or 0), created)})
 
 
 @bp.post("/accounts/<acct>/deauthorize")

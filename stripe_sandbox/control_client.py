@@ -73,8 +73,12 @@ class ControlClient:
     def accounts(self) -> list[dict[str, Any]]:
         return self.call("GET", "/accounts")["data"]
 
-    def seed(self, account: str, n: int) -> None:
-        self.call("POST", f"/accounts/{account}/seed", {"n": n})
+    def seed(self, account: str, n: int = 0, *, created: list[int] | None = None) -> None:
+        """Add ``n`` fake customers, or one per ``created`` stamp."""
+        body: dict[str, Any] = {"n": n}
+        if created is not None:
+            body["created"] = list(created)
+        self.call("POST", f"/accounts/{account}/seed", body)
 
     def deauthorize(self, account: str) -> None:
         self.call("POST", f"/accounts/{account}/deauthorize")

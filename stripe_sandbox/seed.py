@@ -123,10 +123,12 @@ DOMAINS = ["example.com", "example.org", "mail.test", "shop.test", "inbox.test"]
 
 
 def fake_customers(
-    n: int, *, rng: random.Random, now: int | None = None
+    n: int, *, rng: random.Random, now: int | None = None, stamps: list[int] | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
     """`n` customers sorted by `created` ascending, ~5% nameless and ~5% emailless, with
-    the realistic mix of other fields of fake_details.py; and their tax ids by id.
+    the realistic mix of other fields of fake_details.py; and their tax ids by id. With
+    ``stamps``, one customer per given `created` stamp instead (``n`` ignored) — how
+    tests and benchmarks lay out a particular distribution in time.
 
     Draws use `rng.random()` scaled to an index: `choice`/`randrange` cost several
     times more and dominated the 100,000-customer seed.
@@ -134,8 +136,8 @@ def fake_customers(
     now = int(now or time.time())
     span = 3 * 365 * 86400
     rand = rng.random
-    created: list[int] = []
-    while len(created) < n:
+    created: list[int] = [int(s) for s in stamps] if stamps is not None else []
+    while stamps is None and len(created) < n:
         moment = now - int(rand() * span)
         # About one in ten moments is a burst: several customers in the same second.
         burst = 2 + int(rand() * 4) if rand() < 0.1 else 1

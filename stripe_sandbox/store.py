@@ -209,13 +209,15 @@ class Store(TaxIdMethods):
                 ]
             return raws, found[1]
 
-    def seed(self, account_id: str, n: int) -> int:
-        """Add `n` fake customers (no events: they predate the connection, like history)."""
+    def seed(self, account_id: str, n: int, created: list[int] | None = None) -> int:
+        """Add `n` fake customers, or one per stamp of ``created`` (no events: they
+        predate the connection, like history)."""
         with self.lock:
             self.account(account_id)
             rng = random.Random(self.rng.random())
         with paused_gc():  # the slow part, done outside the lock
-            batch, taxes = fake_customers(n, rng=rng)
+            batch, taxes = fake_customers(n, rng=rng, stamps=created)
+            n = len(batch)
             raws = [objects.dumps(c) for c in batch]
         with self.lock:
             account = self.account(account_id)

@@ -104,8 +104,8 @@ class SandboxServer:
     ) -> str:
         return self.control.create_account(name=name, customers=customers, connected=connected)
 
-    def seed(self, account: str, n: int) -> None:
-        self.control.seed(account, n)
+    def seed(self, account: str, n: int = 0, *, created: list[int] | None = None) -> None:
+        self.control.seed(account, n, created=created)
 
     def deauthorize(self, account: str) -> None:
         self.control.deauthorize(account)

@@ -15,7 +15,6 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -29,7 +28,7 @@ from sync.customer_input import storable_customers
 from sync.customers import Change, apply_changes
 from sync.ordering import Source, Version
 from sync.pacing import Stopped, TokenBucket, with_retries
-from sync.slices import STRIPE_EPOCH, Plan, refine
+from sync.slices import Plan, Position
 from sync.stripe_client import EXPAND_LIST, stripe_second
 
 log = logging.getLogger(__name__)
@@ -46,9 +45,7 @@ class Page:
     slice: int
     customers: list
     stamp: int
-    after: str | None
-    last: int | None
-    done: bool
+    position: Position
 
 
 class Pass:
@@ -130,9 +127,9 @@ class Pass:
                 return
 
     def _execute(self) -> None:
-        plan = self._plan()
+        plan, first = self._plan()
         if not plan.main_done:
-            self._run_slices(plan)
+            self._run_slices(plan, first)
         if not plan.has_tail:
             plan.add_tail(self.run.stripe_started_at - TAIL_MARGIN)
             self._save(phase="tail", position=plan.to_json())
@@ -143,31 +140,25 @@ class Pass:
 
         sweep(self)
 
-    def _plan(self) -> Plan:
-        """The saved plan of a resumed run, or a fresh one from probing the account."""
+    def _plan(self) -> tuple[Plan, Page | None]:
+        """The saved plan of a resumed run, or a fresh one — one slice over everything,
+        whose first page (the account's newest) is fetched here to start the run's
+        clock and is the first page the writer commits."""
         if self.run.position:
-            return Plan.from_json(self.run.position)
-        first, started = self._first_page()
-        top_page = first.data["data"]
-        newest = int(top_page[0]["created"]) if top_page else started
-        if not first.data["has_more"]:  # one page holds the account: no need to split
-            plan = Plan.even(newest, newest, 1)
-        else:
-            # One round of concurrent probes bounds the oldest customer to 1/(workers+1)
-            # of the range: enough to balance, since idle workers steal from busy slices.
-            with ThreadPoolExecutor(self.workers) as pool:
-                low, _ = refine(STRIPE_EPOCH, newest + 1, self.workers, self._has_before(pool))
-            plan = Plan.even(low, newest, self._parts(top_page, low, newest))
+            return Plan.from_json(self.run.position), None
+        plan = Plan.whole()
+        params, response, started = self._first_page(plan)
         self.run.stripe_started_at = started
         self._save(stripe_started_at=started, position=plan.to_json(), phase="slices")
-        return plan
+        return plan, self._page(plan, 0, params, response)
 
-    def _first_page(self):
+    def _first_page(self, plan: Plan):
         """The newest page, and the Stripe second it was answered in. The sweep tells
         rows this run saw from rows it did not by their stamps, so the run must start
         at least two seconds after the newest stamp already stored; wait if needed."""
+        params = plan.request(0)
         while True:
-            first = self.list_customers({"limit": 100})
+            first = self.list_customers(params)
             started = self.stamp(first) + 1
             newest_stamp = (
                 Customer.select(fn.MAX(Customer.stripe_version_at))
@@ -175,30 +166,21 @@ class Pass:
                 .scalar()
             )
             if newest_stamp is None or newest_stamp < started - 1:
-                return first, started
+                return params, first, started
             if self.stop.wait(newest_stamp + 2 - started):
                 raise Stopped
 
-    def _parts(self, top_page: list, oldest: int, newest: int) -> int:
-        """Slices to start with: about four pages each by the density of the newest page
-        (it overestimates a growing account, which only means more stealing later)."""
-        window = max(1, newest - int(top_page[-1]["created"]) + 1)
-        estimate = len(top_page) * (newest - oldest + 1) / window
-        return max(1, min(self.workers, int(estimate // 400)))
-
-    def _has_before(self, pool: ThreadPoolExecutor):
-        def ask(points: list[int]) -> list[bool]:
-            def one(point: int) -> bool:
-                answer = self.list_customers({"limit": 1, "created": {"lt": point}})
-                return bool(answer.data["data"])
-
-            return list(pool.map(one, points))
-
-        return ask
+    def _page(self, plan: Plan, index: int, params: dict, response) -> Page:
+        """A fetched page, its slice's cursor advanced past it."""
+        customers = response.data["data"]
+        position = plan.fetched(index, params, customers, response.data["has_more"])
+        return Page(index, customers, self.stamp(response), position)
 
     # -- slices: workers fetch, this thread writes ---------------------------------------
-    def _run_slices(self, plan: Plan) -> None:
+    def _run_slices(self, plan: Plan, first: Page | None = None) -> None:
         pages: queue.Queue = queue.Queue(maxsize=2 * self.workers)
+        if first is not None:
+            pages.put(first)
         threads = [
             threading.Thread(target=self._worker, args=(plan, pages), daemon=True)
             for _ in range(self.workers)
@@ -237,23 +219,22 @@ class Pass:
 
     def _fetch_slice(self, plan: Plan, index: int, pages: queue.Queue) -> None:
         while not self.stop.is_set():
+            params = plan.request(index)
             try:
-                response = self.list_customers(plan.request(index))
+                response = self.list_customers(params)
             except stripe.InvalidRequestError as error:
                 if error.param != "starting_after":
                     raise
                 plan.restart_at(index)
                 continue
-            customers = response.data["data"]
-            after, last, done = plan.fetched(index, customers, response.data["has_more"])
-            page = Page(index, customers, self.stamp(response), after, last, done)
+            page = self._page(plan, index, params, response)
             while not self.stop.is_set():
                 try:
                     pages.put(page, timeout=0.25)
                     break
                 except queue.Full:
                     continue
-            if done:
+            if page.position.done:
                 return
 
     def _write(self, plan: Plan, pages: queue.Queue, threads: list[threading.Thread]) -> None:
@@ -268,7 +249,7 @@ class Pass:
             changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in customers]
             with write_transaction():
                 result = apply_changes(self.run.business_id, changes)
-                plan.committed(page.slice, page.after, page.last, page.done)
+                plan.committed(page.slice, page.position)
                 if invalid:
                     self._skip(invalid)
                 self._save(

@@ -1,0 +1,122 @@
+"""A deterministic stand-in for the import's threads, to drive ``sync.slices.Plan``
+exactly as ``sync.import_pass.Pass`` does — workers take slices and fetch pages, one
+writer commits them in order — over Stripe's list semantics as the sandbox implements
+them (``stripe_sandbox.index.page``), with a seeded schedule instead of real threads.
+Property tests use it to try thousands of distributions and interleavings per second,
+including crashes (resume from the last committed plan) and cursors that vanish.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from stripe_sandbox.index import created_bounds, page
+from sync.slices import Plan
+
+VANISH_MAX = 30
+
+
+@dataclass
+class Account:
+    """Customers as ascending ``(created, seq, id)`` keys, like the sandbox's index."""
+
+    keys: list = field(default_factory=list)
+    deleted: set = field(default_factory=set)
+    _live: tuple = (None, [])
+
+    @classmethod
+    def with_stamps(cls, stamps: list[int]) -> Account:
+        return cls(sorted((c, i, f"cus_{i:06d}") for i, c in enumerate(stamps)))
+
+    def live(self) -> list:
+        if self._live[0] != len(self.deleted):
+            self._live = (len(self.deleted), [k for k in self.keys if k[2] not in self.deleted])
+        return self._live[1]
+
+    def by_id(self) -> dict:
+        if len(getattr(self, "_by_id", ())) != len(self.keys):
+            self._by_id = {k[2]: k for k in self.keys}
+        return self._by_id
+
+    def list(self, params: dict) -> tuple[list[dict], bool]:
+        """One list request; a vanished cursor raises KeyError (Stripe: 400)."""
+        live = self.live()
+        cursor = None
+        if "starting_after" in params:
+            after = params["starting_after"]
+            if after in self.deleted:
+                raise KeyError(after)
+            cursor = self.by_id()[after]
+        found, more = page(
+            live,
+            limit=params["limit"],
+            created=created_bounds(params.get("created")),
+            starting_after=cursor,
+        )
+        return [{"id": k[2], "created": k[0]} for k in found], more
+
+
+@dataclass
+class Outcome:
+    requests: int = 0
+    committed: set = field(default_factory=set)
+    plans: list = field(default_factory=list)
+
+
+def run(
+    account: Account,
+    *,
+    workers: int,
+    rng: random.Random,
+    crash_at: int | None = None,
+    vanish_every: int | None = None,
+    outcome: Outcome | None = None,
+    saved: str | None = None,
+) -> Outcome:
+    """Run the main pass to its end (or to step ``crash_at``, then resume from the last
+    committed plan). ``vanish_every``: delete a random busy slice's cursor customer
+    every so many steps."""
+    outcome = outcome or Outcome()
+    plan = Plan.from_json(saved) if saved else Plan.whole()
+    outcome.plans.append(plan)
+    saved = plan.to_json()
+    queue: deque = deque()  # (slice, customers, position), written in order
+    busy: dict[int, int | None] = dict.fromkeys(range(workers))  # worker -> slice
+    step = 0
+    while True:
+        plan.check()
+        if plan.finished and not queue and all(i is None for i in busy.values()):
+            return outcome
+        step += 1
+        if crash_at is not None and step == crash_at:
+            # The process dies: fetched pages in the queue are lost.
+            return run(account, workers=workers, rng=rng, outcome=outcome, saved=saved)
+        if vanish_every and step % vanish_every == 0 and len(account.deleted) < VANISH_MAX:
+            cursors = [plan._cursors[i].after for i in busy.values() if i is not None]
+            if any(cursors):
+                account.deleted.add(rng.choice([c for c in cursors if c]))
+        actors = ["writer"] * bool(queue) + list(busy)
+        actor = rng.choice(actors)
+        if actor == "writer":
+            index, customers, position = queue.popleft()
+            plan.committed(index, position)
+            outcome.committed.update(c["id"] for c in customers)
+            saved = plan.to_json()
+            continue
+        index = busy[actor]
+        if index is None:
+            busy[actor] = plan.take()
+            continue
+        params = plan.request(index)
+        outcome.requests += 1
+        try:
+            customers, more = account.list(params)
+        except KeyError:
+            plan.restart_at(index)
+            continue
+        position = plan.fetched(index, params, customers, more)
+        queue.append((index, customers, position))
+        if position.done:
+            busy[actor] = None
