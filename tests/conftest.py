@@ -40,14 +40,16 @@ def make_test_app(tmp_path, **config):
     place tests build an app. With ``REDIS_URL`` set (the Postgres run), the app still
     migrates and drains its own job queue, named after the test so that tests running
     at once on one Redis never take each other's jobs or share throttle counters."""
+    # Only when the Redis comes from the environment: a test that passes REDIS_URL
+    # itself is testing the scaled-out defaults.
+    own_queue = {} if "REDIS_URL" in config else {"AUTO_MIGRATE": "1", "JOBS_IN_PROCESS": "1"}
     return create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": test_database_url(tmp_path),
-            "AUTO_MIGRATE": "1",
-            "JOBS_IN_PROCESS": "1",
             "JOBS_QUEUE": f"test-{tmp_path.parent.name}-{tmp_path.name}",
+            **own_queue,
             **config,
         }
     )

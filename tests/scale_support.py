@@ -71,6 +71,7 @@ class Cluster:
             **os.environ,
             "FLASK_APP": "app",
             "SECRET_KEY": "test-secret-key",
+            "PUBLIC_URL": "http://127.0.0.1",
             "DATABASE_URL": self.database_url,
             "REDIS_URL": redis_url,
             "JOBS_QUEUE": f"test-{uuid.uuid4().hex[:8]}",  # tests share one Redis
