@@ -41,7 +41,7 @@ import unicodedata
 
 from peewee import SQL
 
-from models.db import db
+from models.db import db, register_sqlite_function
 
 # Above this many matches, sorting them all would outweigh walking the list index.
 EXACT_LIMIT = 5000
@@ -108,7 +108,7 @@ def search_terms(business_id, name, email, stripe_object) -> str:
     return " ".join(words)
 
 
-db.register_function(search_terms, TERMS_FUNCTION, 4, deterministic=True)
+register_sqlite_function(search_terms, TERMS_FUNCTION, 4)
 
 
 def match_expression(business_id: int, q: str) -> str | None:

@@ -3,7 +3,7 @@ is or was linked to, or one of its customers (Stripe id, ShingleAI id or email).
 
 Every lookup walks an index: names and owner emails are short tables; customer
 lookups seek the per-business indexes once per business (``business_id IN (…)``), and
-a customer email goes through the list's trigram search index.
+a customer email goes through each business's part of the list's search index.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from models.business import Business
 from models.customer import Customer
-from models.customer_list import fts_phrase
-from models.db import db
+from models.customer_list import search_backend
 from models.link_history import LinkEvent
 from models.stripe_account import StripeAccount
 from models.user import OWNER, User
@@ -72,13 +71,30 @@ def _by_customer(q: str) -> dict[int, str]:
         if row is not None:
             found.setdefault(row[0], f"customer #{q}")
     if "@" in q and len(q) >= 3:
-        cursor = db.execute_sql(
-            "SELECT c.business_id, c.email FROM customer_fts AS f"
-            " CROSS JOIN customer AS c ON c.id = f.rowid WHERE customer_fts MATCH ? LIMIT ?",
-            ("email : " + fts_phrase(q), MAX_CUSTOMER_MATCHES),
+        found.update((bid, reason) for bid, reason in _by_customer_email(q) if bid not in found)
+    return found
+
+
+def _by_customer_email(q: str) -> list[tuple[int, str]]:
+    """Businesses with a customer whose email holds ``q``: the list's search index is
+    scoped by business (so no search reveals another business's customers), so each
+    business's part of it is read in turn, up to ``MAX_CUSTOMER_MATCHES`` customers."""
+    search = search_backend()
+    found: list[tuple[int, str]] = []
+    budget = MAX_CUSTOMER_MATCHES
+    for (business_id,) in _all_businesses().order_by(Business.id).tuples():
+        ids = search.matching_ids(business_id, q) or []
+        if not ids:
+            continue
+        rows = Customer.select(Customer.email).where(
+            Customer.id.in_(ids[:budget]) & Customer.email.contains(q)
         )
-        for business_id, email in cursor:
-            found.setdefault(business_id, f"customer {email}")
+        emails = [email for (email,) in rows.tuples()]
+        if emails:
+            found.append((business_id, f"customer {emails[0]}"))
+            budget -= len(emails)
+        if budget <= 0:
+            break
     return found
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from models import StripeAccount
-from models.webhook_event import WebhookEvent
+from models.webhook_event import FAILED, WebhookEvent
 from sync import webhooks
 from tests.conftest import wait_until
 from tests.webhooks_support import ACCOUNT, make_event, webhook_app
@@ -39,9 +39,11 @@ def text(response) -> str:
 
 
 def failed_event(obj: dict, kind: str = "customer.created") -> WebhookEvent:
-    """An event whose delivery failed, recorded by the webhook path's own recorder."""
+    """An event whose delivery failed, recorded as the webhook path records one."""
     event = make_event(kind, obj)
-    webhooks.failures.put(event, json.dumps(event).encode(), "Database unavailable: locked")
+    webhooks._record(
+        event, json.dumps(event).encode(), outcome=FAILED, error="Database unavailable: locked"
+    )
     return wait_until(
         lambda: WebhookEvent.get_or_none(WebhookEvent.event_id == event["id"]),
         message="the failure being recorded",
