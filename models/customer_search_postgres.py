@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from peewee import SQL
 
-from models.customer_search import EXACT_LIMIT
+from models import customer_search
 from models.db import execute
 
 # Equal to migration 0010's index expression, or the GIN index is not used.
@@ -44,15 +44,15 @@ def contains(q: str) -> SQL:
 
 def matching_ids(business_id: int, q: str) -> list[int] | None:
     """Ids of the business's rows holding ``q``, or None when there are more than
-    ``EXACT_LIMIT`` (then walk the list with ``walk_condition``)."""
+    ``customer_search.EXACT_LIMIT`` (then walk the list with ``walk_condition``)."""
     if _impossible(q):
         return []
     cursor = execute(
         f"SELECT id FROM customer WHERE business_id = ? AND {SEARCH_TEXT} ILIKE ? LIMIT ?",
-        (business_id, like_pattern(q), EXACT_LIMIT + 1),
+        (business_id, like_pattern(q), customer_search.EXACT_LIMIT + 1),
     )
     ids = [row[0] for row in cursor]
-    return ids if len(ids) <= EXACT_LIMIT else None
+    return ids if len(ids) <= customer_search.EXACT_LIMIT else None
 
 
 def walk_condition(q: str) -> SQL:

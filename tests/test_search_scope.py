@@ -11,7 +11,7 @@ import pytest
 from models import Business, Customer, User
 from models.customer_list import list_page
 from models.customer_search import match_expression, matching_ids
-from models.db import StatementTimeout, db, statement_time_limit
+from models.db import StatementTimeout, db, execute, statement_time_limit
 from models.demo import seed_customers
 from tests.api_support import api_fixture, assert_error, secret_fixture  # noqa: F401
 from tests.conftest import make_customer
@@ -54,6 +54,7 @@ def _postings(expression: str) -> int:
     return rows.fetchone()[0] or 0
 
 
+@pytest.mark.sqlite_only  # reads FTS5's own vocabulary (Postgres: tests/test_postgres_plans.py)
 @pytest.mark.parametrize("q", ["probe", "pr", "p"], ids=["trigrams", "bigram", "unigram"])
 def test_a_search_reads_only_the_callers_postings(business, rival, q):
     """The rival's 600 matches add nothing to what the owner's search reads, so its
@@ -68,6 +69,7 @@ def test_a_search_reads_only_the_callers_postings(business, rival, q):
     assert len(matching_ids(rival.id, q)) == 600
 
 
+@pytest.mark.sqlite_only  # FTS5's vocabulary; on Postgres business_id leads the GIN index
 def test_every_index_term_belongs_to_one_business(business, rival):
     make_customer(business, name="Ada")
     make_customer(rival, name="Ada")
@@ -136,6 +138,7 @@ def test_a_replaced_stripe_object_leaves_the_index(business):
     assert [r.id for r in list_page(business.id, q="0202").rows] == [customer.id]
 
 
+@pytest.mark.sqlite_only  # Postgres indexes stripe_object as jsonb: only pack() writes it
 def test_unreadable_stripe_objects_do_not_break_search(business):
     customer = make_customer(business, name="Plain")
     Customer.update(stripe_object="{not json").where(Customer.id == customer.id).execute()
@@ -146,8 +149,8 @@ def test_statement_time_limit_stops_a_long_statement_and_then_lets_go(app):
     with db.connection_context():
         count = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
         with pytest.raises(StatementTimeout), statement_time_limit(5):
-            db.execute_sql(count + " SELECT count(*) FROM n", (10**9,)).fetchone()
-        assert db.execute_sql(count + " SELECT count(*) FROM n", (10**5,)).fetchone() == (10**5,)
+            execute(count + " SELECT count(*) FROM n", (10**9,)).fetchone()
+        assert execute(count + " SELECT count(*) FROM n", (10**5,)).fetchone() == (10**5,)
 
 
 @pytest.fixture

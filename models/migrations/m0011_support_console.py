@@ -68,3 +68,23 @@ STATEMENTS = [
 def up(db, migrator):
     for statement in STATEMENTS:
         db.execute_sql(statement)
+
+
+# Postgres: the same tables, with a plpgsql trigger function refusing changes, a real
+# TIMESTAMP for ``at`` and a BOOLEAN ``backfilled``.
+_PG_APPEND_ONLY = f"""CREATE FUNCTION audit_log_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS $$ BEGIN
+        RAISE EXCEPTION '{APPEND_ONLY}' USING ERRCODE = 'integrity_constraint_violation';
+    END $$"""
+POSTGRES_BOOLEANS = ("backfilled",)
+POSTGRES_STATEMENTS = [
+    statement.replace("at TEXT NOT NULL", "at TIMESTAMP NOT NULL").replace(
+        "account_id, 1 FROM", "account_id, true FROM"
+    ).replace("disconnect_reason, 1\n", "disconnect_reason, true\n")
+    for statement in STATEMENTS
+    if "CREATE TRIGGER" not in statement
+] + [
+    _PG_APPEND_ONLY,
+    """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+]
