@@ -50,10 +50,11 @@ test-sqlite: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
-# The same suite with every test app on Postgres (sqlite_only tests deselected,
-# postgres_only ones selected).
+# The same suite with every test app on Postgres and every queue and throttle on Redis
+# (sqlite_only tests deselected, postgres_only ones selected). Test apps still migrate
+# their own database (AUTO_MIGRATE=1); the scaled-out defaults have their own tests.
 test-postgres: $(STAMP) $(CHROMIUM) services
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) AUTO_MIGRATE=1 \
 		$(VENV)/bin/pytest -n 2 --dist loadgroup
 
 services:

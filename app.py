@@ -170,20 +170,6 @@ def create_app(config: dict | None = None) -> Flask:
     def _connect() -> None:
         db.connect(reuse_if_open=True)
 
-    @app.before_request
-    def _refuse_nul():
-        """No text a person can type holds a NUL character, and Postgres cannot store
-        or compare one: a page's query string or form carrying it is refused as bad
-        input. (The JSON API checks its own parameters and answers in its own shape.)"""
-        if request.blueprint == "api":
-            return None
-        fields = [*request.args.values()]
-        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            fields += request.form.values()
-        if any("\x00" in value for value in fields):
-            return "A field holds a NUL character.", 400
-        return None
-
     @app.teardown_request
     def _close(_exc) -> None:
         if not db.is_closed():
@@ -226,9 +212,11 @@ def _register_views(app: Flask) -> None:
         webhooks,
     )
 
-    body_limits.init_app(app)
-    # The owner is loaded first, so even a CSRF refusal's error page shows the navigation.
+    # The owner is loaded first (reading no body), so even a refusal's error page shows
+    # the navigation; oversized bodies are refused before CSRF reads the form.
     auth.init_app(app)
+    body_limits.init_app(app)
+    url_input.init_nul_check(app)
     csrf.init_app(app)
     security_headers.init_app(app)
     throttle.init_app(app)

@@ -56,6 +56,8 @@ def register_sqlite_function(function, name: str, arguments: int) -> None:
     """Make a Python function callable from SQL on every SQLite connection (triggers
     use them); Postgres has its own SQL functions, defined by migrations."""
     _sqlite.register_function(function, name, arguments, deterministic=True)
+
+
 _postgres = PooledPsycopg3Database(None)
 
 

@@ -40,9 +40,14 @@ def make_test_app(tmp_path, **config):
     place tests build an app. With ``REDIS_URL`` set (the Postgres run), the app still
     migrates and drains its own job queue, named after the test so that tests running
     at once on one Redis never take each other's jobs or share throttle counters."""
-    # Only when the Redis comes from the environment: a test that passes REDIS_URL
-    # itself is testing the scaled-out defaults.
-    own_queue = {} if "REDIS_URL" in config else {"AUTO_MIGRATE": "1", "JOBS_IN_PROCESS": "1"}
+    # A test that passes REDIS_URL itself is testing the scaled-out defaults (whatever
+    # the Postgres run's environment says); every other app runs its own jobs.
+    scaled_out = "REDIS_URL" in config
+    own_queue = (
+        {"AUTO_MIGRATE": "", "JOBS_IN_PROCESS": ""}
+        if scaled_out
+        else {"AUTO_MIGRATE": "1", "JOBS_IN_PROCESS": "1"}
+    )
     return create_app(
         {
             "TESTING": True,

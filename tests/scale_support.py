@@ -72,6 +72,10 @@ class Cluster:
             "FLASK_APP": "app",
             "SECRET_KEY": "test-secret-key",
             "PUBLIC_URL": "http://127.0.0.1",
+            # Scaled out: processes only check the schema and web processes run no jobs,
+            # whatever the test run's own environment says.
+            "AUTO_MIGRATE": "",
+            "JOBS_IN_PROCESS": "",
             "DATABASE_URL": self.database_url,
             "REDIS_URL": redis_url,
             "JOBS_QUEUE": f"test-{uuid.uuid4().hex[:8]}",  # tests share one Redis

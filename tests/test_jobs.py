@@ -88,6 +88,7 @@ def test_scaled_out_processes_refuse_an_old_schema_and_embedded_ones_migrate(tmp
         "SECRET_KEY": "k",
         "DATABASE_URL": str(tmp_path / "old.sqlite3"),
         "JOBS_QUEUE": f"q-{tmp_path.name}",
+        "AUTO_MIGRATE": "",  # the default, whatever the test run's environment says
     }
     missing = [m.version for m in available() if m.version > 7]
     with pytest.raises(
@@ -110,6 +111,7 @@ def test_a_schema_from_a_newer_release_is_refused(app):
 
 def _flask(*args: str, database: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "FLASK_APP": "app", "SECRET_KEY": "k", "DATABASE_URL": database}
+    env["AUTO_MIGRATE"] = ""  # the scaled-out default, whatever the test run's environment
     env["REDIS_URL"] = "redis://127.0.0.1:1/0"  # scaled out; never reached by these
     return subprocess.run(
         [str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True

@@ -114,5 +114,11 @@ def test_the_oauth_redirect_and_the_webhook_url_ignore_the_host_header(public_ap
     csrf = auth.csrf_token()
     client.environ_base["HTTP_HOST"] = "evil.test"
     assert start(client, csrf)["redirect_uri"] == "https://shingle.example/stripe/callback"
-    page = client.get("/stripe").get_data(as_text=True)
-    assert "https://shingle.example/webhooks/stripe" in page and "evil.test" not in page
+    assert "evil.test" not in client.get("/stripe").get_data(as_text=True)
+    # The webhook URL to configure is shown to support staff, in the console.
+    User.create_support("support@shingleai.test", PASSWORD)
+    staff = public_app.test_client()
+    AuthActions(staff).login(email="support@shingleai.test")
+    staff.environ_base["HTTP_HOST"] = "evil.test"
+    console = staff.get("/support").get_data(as_text=True)
+    assert "https://shingle.example/webhooks/stripe" in console and "evil.test" not in console

@@ -145,8 +145,8 @@ def test_with_redis_two_processes_share_the_login_counters(tmp_path, redis_url):
     from models import User
     from tests.conftest import make_test_app
 
-    first = make_test_app(tmp_path, REDIS_URL=redis_url)
-    second = make_test_app(tmp_path, REDIS_URL=redis_url)
+    first = make_test_app(tmp_path, REDIS_URL=redis_url, AUTO_MIGRATE="1")
+    second = make_test_app(tmp_path, REDIS_URL=redis_url, AUTO_MIGRATE="1")
     User.create_owner("owner@example.com", PASSWORD, "Shingle Roofing")
     for n in range(5):
         attempt = _attempt(first.test_client(), "owner@example.com", "guess", f"10.0.0.{n}")

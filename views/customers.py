@@ -63,7 +63,7 @@ def _list_args() -> dict:
         raise _Misread("That page link is out of date, so the list starts again.") from None
     page = request.args.get("page", 1, type=int)
     if page > MAX_PAGE:
-        abort(400, f"There is no page {page}: page numbers go up to {MAX_PAGE:,}.")
+        raise _Misread(f"There is no page {page}, so the list starts again.")
     return {
         "sync": sync,
         "q": clean_query(request.args.get("q")),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
+from flask.globals import request_ctx as _request_ctx
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,10 @@ def error_page(error: HTTPException) -> Response | HTTPException:
         from views.api import http_error_json
 
         return http_error_json(error)
+    if _request_ctx.url_adapter is None:
+        # Routing never started (an untrusted Host header): no URL can be built, so no
+        # page with links either; Werkzeug's plain answer is the right one.
+        return error
     code = error.code or 500
     title, hint = _EXPLAINED.get(code, (error.name, "Go back and try again."))
     # Werkzeug's default descriptions are generic; ours (abort(400, "…")) say more.

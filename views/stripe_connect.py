@@ -164,16 +164,24 @@ def decide_switch(attempt_id: int):
     return _back(f"Nothing changed: {link.label} stays disconnected.")
 
 
-@bp.route("/stripe/disconnect", methods=["GET", "POST"])
+@bp.get("/stripe/disconnect")
 @login_required
 def disconnect():
-    """Ask first (GET), then revoke ShingleAI's access in Stripe (POST); every
-    customer stays."""
+    """Ask first: a page only (GET and HEAD never act)."""
     link = StripeAccount.for_business(g.business)
     if link is None or not link.is_connected:
         return _back("Stripe is not connected.")
-    if request.method == "GET":
-        return render_template("stripe_connect/disconnect.html", link=link)
+    return render_template("stripe_connect/disconnect.html", link=link)
+
+
+@bp.post("/stripe/disconnect")
+@login_required
+def confirm_disconnect():
+    """The owner's confirmation: revoke ShingleAI's access in Stripe; every customer
+    stays."""
+    link = StripeAccount.for_business(g.business)
+    if link is None or not link.is_connected:
+        return _back("Stripe is not connected.")
     try:
         connect.disconnect(link, current_app.config)
     except ConnectRefused as refused:

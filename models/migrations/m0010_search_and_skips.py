@@ -57,13 +57,19 @@ def up(db, migrator):
 # this index's expression, or the index is not used.
 POSTGRES_STATEMENTS = [
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
+    # jsonb holds no NUL, which Stripe's JSON may escape as \u0000: dropped first.
+    """CREATE FUNCTION customer_search_object(stripe_object text) RETURNS jsonb
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT replace(stripe_object, '\u0000', '')::jsonb $$""",
     """CREATE FUNCTION customer_search_text(name text, email text, stripe_object text)
         RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT coalesce(name, '') || chr(1) || coalesce(email, '') || chr(1)
-            || coalesce(stripe_object::jsonb ->> 'phone', '') || chr(1)
+            || coalesce(customer_search_object(stripe_object) ->> 'phone', '') || chr(1)
             || coalesce((SELECT string_agg(value, chr(1)) FROM jsonb_each_text(
-                CASE WHEN jsonb_typeof(stripe_object::jsonb -> 'metadata') = 'object'
-                THEN stripe_object::jsonb -> 'metadata' ELSE '{}'::jsonb END)), '')
+                CASE WHEN jsonb_typeof(customer_search_object(stripe_object) -> 'metadata')
+                    = 'object'
+                THEN customer_search_object(stripe_object) -> 'metadata'
+                ELSE '{}'::jsonb END)), '')
         $$""",
     "DROP INDEX IF EXISTS customer_search",
     """CREATE INDEX customer_search ON customer

@@ -78,9 +78,9 @@ _PG_APPEND_ONLY = f"""CREATE FUNCTION audit_log_append_only() RETURNS trigger
     END $$"""
 POSTGRES_BOOLEANS = ("backfilled",)
 POSTGRES_STATEMENTS = [
-    statement.replace("at TEXT NOT NULL", "at TIMESTAMP NOT NULL").replace(
-        "account_id, 1 FROM", "account_id, true FROM"
-    ).replace("disconnect_reason, 1\n", "disconnect_reason, true\n")
+    statement.replace("at TEXT NOT NULL", "at TIMESTAMP NOT NULL")
+    .replace("account_id, 1 FROM", "account_id, true FROM")
+    .replace("disconnect_reason, 1\n", "disconnect_reason, true\n")
     for statement in STATEMENTS
     if "CREATE TRIGGER" not in statement
 ] + [
