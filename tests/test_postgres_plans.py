@@ -11,8 +11,7 @@ import pytest
 from models.customer_list import _scoped
 from models.customer_search_postgres import SEARCH_TEXT, like_pattern
 from models.db import db
-from models.migrations import available, migrate
-from models.migrations import m0010_search_and_skips
+from models.migrations import available, m0010_search_and_skips, migrate
 from tests.customer_states import one_of_each_state
 
 pytestmark = pytest.mark.postgres_only
