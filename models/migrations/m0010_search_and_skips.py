@@ -60,7 +60,7 @@ POSTGRES_STATEMENTS = [
     # jsonb holds no NUL, which Stripe's JSON may escape as \u0000: dropped first.
     """CREATE FUNCTION customer_search_object(stripe_object text) RETURNS jsonb
         LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-        SELECT replace(stripe_object, '\u0000', '')::jsonb $$""",
+        SELECT replace(stripe_object, '\\u0000', '')::jsonb $$""",
     """CREATE FUNCTION customer_search_text(name text, email text, stripe_object text)
         RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT coalesce(name, '') || chr(1) || coalesce(email, '') || chr(1)
