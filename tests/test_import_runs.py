@@ -254,6 +254,6 @@ def test_heartbeats_go_on_through_rate_limit_waits(app, sandbox, business):
 
     run = wait_until(watch, timeout=60, message="the run ending")
     assert run.status == "succeeded", run.last_error
-    assert len(marked) > 100 and set(marked) == {0}  # never once looked dead
+    assert len(marked) > 20 and set(marked) == {0}  # watched throughout; never looked dead
     assert run.attempts == 1
     assert_mirrors(sandbox, account, business)
