@@ -91,6 +91,11 @@ class SandboxServer:
         )
 
     @property
+    def control_token(self) -> str:
+        """The token its control API asks for (a test app passes it on)."""
+        return self._settings.control_token
+
+    @property
     def control(self) -> ControlClient:
         if self._control is None:
             raise RuntimeError("SandboxServer.start() first")

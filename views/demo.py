@@ -45,9 +45,10 @@ def link_sandbox_account(business: Business, config: Mapping, customers: int) ->
     # The sandbox's control API is the demo's "create a Stripe account" button.
     from stripe_sandbox.control_client import ControlClient
 
-    account = ControlClient(config["STRIPE_SANDBOX_URL"]).create_account(
-        name=business.name, customers=customers, connected=True
+    control = ControlClient(
+        config["STRIPE_SANDBOX_URL"], config.get("STRIPE_SANDBOX_CONTROL_TOKEN")
     )
+    account = control.create_account(name=business.name, customers=customers, connected=True)
     name = connect.account_name(config, account)
     StripeAccount.attach(business, account, livemode=False, account_name=name)
     importer.run_in_foreground(business.id, config)

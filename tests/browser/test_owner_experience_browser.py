@@ -35,6 +35,7 @@ def _log_in(page, live_server, email, password):
 
 def test_the_demo_tells_one_story(app, sandbox_webhooks, page, live_server):
     sandbox = sandbox_webhooks
+    app.config["STRIPE_SANDBOX_CONTROL_TOKEN"] = sandbox.control_token
     assert demo.set_up(app.config, 60, with_sandbox=True)
     business = Business.primary_for(User.by_email(DEMO_EMAIL))
     sandbox.wait_for_deliveries_idle(timeout=30)

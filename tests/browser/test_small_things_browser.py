@@ -13,6 +13,7 @@ from models.business import Business
 from models.demo import seed_customers
 from models.import_run import FAILED, ImportRun
 from models.user import User
+from models.webhook_event import WebhookEvent
 from tests.conftest import make_customer
 
 pytestmark = pytest.mark.browser
@@ -44,12 +45,21 @@ def test_problem_is_red_and_check_is_not(logged_in_page, live_server, business):
 
     StripeAccount.attach(business, "acct_x", livemode=False, account_name="Shop")
     ImportRun.create(business=business, status=FAILED, last_error="Stripe said no.")
+    WebhookEvent.create(
+        event_id="evt_failed",
+        type="customer.updated",
+        business=business,
+        account_id="acct_x",
+        created=1_700_000_000,
+        outcome="failed",
+        payload="{}",
+    )
     page = logged_in_page
     page.goto(f"{live_server.url}/stripe")
     problem = page.locator("#health-checks .badge-problem")
     check = page.locator("#health-checks .badge-warning")
     expect(problem).to_have_text("Problem")
-    expect(check.first).to_have_text("Check")  # no webhook received yet
+    expect(check.first).to_have_text("Check")  # a change that could not be applied
     red = problem.evaluate("e => getComputedStyle(e).color")
     assert red == "rgb(180, 35, 24)"
     assert check.first.evaluate("e => getComputedStyle(e).color") != red
