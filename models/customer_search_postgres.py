@@ -18,7 +18,7 @@ from models import customer_search
 from models.db import execute
 
 # Equal to migration 0010's index expression, or the GIN index is not used.
-SEARCH_TEXT = "customer_search_text(name, email, stripe_object)"
+SEARCH_TEXT = "public.customer_search_text(name, email, stripe_object)"
 _SEPARATOR = "\x01"
 
 

@@ -12,6 +12,7 @@ from flask import url_for
 from app import create_app
 from models import Business, User
 from models.api_token import ApiToken
+from models.db import db, execute
 from models.import_run import ImportRun
 from models.stripe_account import ConnectAttempt, StripeAccount
 from models.webhook_event import WebhookEvent
@@ -113,3 +114,12 @@ def _path(app, rule, ids: dict) -> str:
     assert not missing, f"teach Rows about {missing} of {rule.rule}"
     with app.test_request_context():
         return url_for(rule.endpoint, **{name: ids.get(name, "app.css") for name in rule.arguments})
+
+
+def database_snapshot() -> dict[str, list[str]]:
+    """Every row of every table, on either backend: equal before and after a request
+    means the request changed nothing."""
+    return {
+        table: sorted(repr(row) for row in execute(f'SELECT * FROM "{table}"').fetchall())
+        for table in sorted(db.get_tables())
+    }

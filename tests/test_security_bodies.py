@@ -10,16 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 
 from models.api_token import ApiToken
-from models.db import db
 from tests.gunicorn_support import gunicorn
-from tests.security_support import RULES, _path, world_fixture  # noqa: F401
+from tests.security_support import RULES, _path, database_snapshot, world_fixture  # noqa: F401
 from tests.webhooks_support import deliver, make_event, stripe_customer
 
 BIG = "x" * (100 * 1024)
-
-
-def _snapshot() -> list[str]:
-    return list(db.connection().iterdump())
 
 
 @pytest.mark.parametrize(
@@ -34,13 +29,13 @@ def test_every_write_refuses_a_100_kb_body(app, client, logged_in, owner, world,
     secret = ApiToken.issue(owner, world["own"].business, "t", "read_write")[1]
     headers = {"X-CSRFToken": logged_in, "Authorization": f"Bearer {secret}"}
     path = _path(app, rule, world["own"].ids)
-    before = _snapshot()
+    before = database_snapshot()
     for method in sorted(rule.methods & {"POST", "PATCH"}):
         form = client.open(
             path, method=method, data={"name": BIG, "email": "a@b.co"}, headers=headers
         )
         assert form.status_code == 413, (method, path)
-    assert _snapshot() == before
+    assert database_snapshot() == before
 
 
 def test_the_webhook_takes_up_to_1_mb(client, business):

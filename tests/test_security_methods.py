@@ -7,22 +7,17 @@ from __future__ import annotations
 
 import pytest
 
-from models.db import db
 from tests.security_support import (
     CSRF_EXEMPT,
     CSRF_REFUSAL,
     RULES,
     _path,
+    database_snapshot,
     world_fixture,  # noqa: F401 (the ``world`` fixture)
 )
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 SAFE = {"GET", "HEAD", "OPTIONS"}
-
-
-def _snapshot() -> list[str]:
-    """Every row of every table, as SQL text."""
-    return list(db.connection().iterdump())
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -37,10 +32,10 @@ def test_no_method_changes_anything_without_the_csrf_token(
     urls = app.url_map.bind("localhost")
     allowed = urls.allowed_methods(path)
     endpoint = urls.match(path, method)[0] if method in allowed else None
-    before = _snapshot()
+    before = database_snapshot()
     response = client.open(path, method=method)
     assert response.status_code < 500, response.get_data(as_text=True)
-    assert _snapshot() == before, f"{method} {path} changed the database"
+    assert database_snapshot() == before, f"{method} {path} changed the database"
     if method not in allowed:
         assert response.status_code == 405
     elif method == "HEAD":

@@ -58,22 +58,24 @@ def up(db, migrator):
 POSTGRES_STATEMENTS = [
     "CREATE EXTENSION IF NOT EXISTS btree_gin",
     # jsonb holds no NUL, which Stripe's JSON may escape as \u0000: dropped first.
+    # Calls are schema-qualified: VACUUM and ANALYZE evaluate index expressions with a
+    # search_path of pg_catalog only.
     """CREATE FUNCTION customer_search_object(stripe_object text) RETURNS jsonb
         LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT replace(stripe_object, '\\u0000', '')::jsonb $$""",
     """CREATE FUNCTION customer_search_text(name text, email text, stripe_object text)
         RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT coalesce(name, '') || chr(1) || coalesce(email, '') || chr(1)
-            || coalesce(customer_search_object(stripe_object) ->> 'phone', '') || chr(1)
+            || coalesce(public.customer_search_object(stripe_object) ->> 'phone', '') || chr(1)
             || coalesce((SELECT string_agg(value, chr(1)) FROM jsonb_each_text(
-                CASE WHEN jsonb_typeof(customer_search_object(stripe_object) -> 'metadata')
+                CASE WHEN jsonb_typeof(public.customer_search_object(stripe_object) -> 'metadata')
                     = 'object'
-                THEN customer_search_object(stripe_object) -> 'metadata'
+                THEN public.customer_search_object(stripe_object) -> 'metadata'
                 ELSE '{}'::jsonb END)), '')
         $$""",
     "DROP INDEX IF EXISTS customer_search",
     """CREATE INDEX customer_search ON customer
-        USING gin (business_id, customer_search_text(name, email, stripe_object) gin_trgm_ops)""",
+        USING gin (business_id, public.customer_search_text(name, email, stripe_object) gin_trgm_ops)""",
     "ALTER TABLE import_run ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE import_run ADD COLUMN skipped_reason TEXT",
 ]
