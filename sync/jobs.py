@@ -128,6 +128,7 @@ def jobs_file(database_url: str, instance_path: str) -> str:
     """The embedded queue's SQLite file: beside a SQLite database, or in the instance
     folder when the database is a server."""
     if "://" in database_url and not database_url.startswith("sqlite:///"):
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
         return str(Path(instance_path) / "jobs.sqlite3")
     path = Path(database_path(database_url))
     return str(path.with_name(f"{path.stem}-jobs.sqlite3"))

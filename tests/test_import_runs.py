@@ -108,7 +108,7 @@ def test_a_task_delivered_twice_runs_the_import_once(app, sandbox, business):
 def test_a_stopping_worker_hands_its_run_back_and_the_next_one_resumes(app, sandbox, business):
     account = sandbox.create_account(customers=2000)
     link(business, account)
-    app.config.update(STRIPE_RATE_LIMIT=40, IMPORT_WORKERS=2)  # slow enough to stop midway
+    app.config.update(STRIPE_RATE_LIMIT=10, IMPORT_WORKERS=2)  # slow enough to stop midway
     run_id = import_jobs.start_import(business.id, config=app.config).id
     wait_until(lambda: ImportRun.get_by_id(run_id).pages >= 2, message="two pages")
     jobs.stop_consumer()
@@ -162,8 +162,12 @@ def test_start_up_resumes_interrupted_runs_unless_disabled(app, sandbox, busines
         importer.run_in_foreground(business.id, app.config, on_page=_crash_after(1))
     run_id = ImportRun.get().id
     _make_stale(run_id)
-    config = {k: app.config[k] for k in ("TESTING", "SECRET_KEY", "DATABASE_URL")}
-    config.update(STRIPE_SANDBOX_URL=sandbox.url, STRIPE_RATE_LIMIT=0)
+    config = {
+        k: app.config[k]
+        for k in ("TESTING", "SECRET_KEY", "DATABASE_URL", "JOBS_QUEUE", "AUTO_MIGRATE")
+    }
+    # A restarted process of the embedded layout: it runs its own jobs.
+    config.update(STRIPE_SANDBOX_URL=sandbox.url, STRIPE_RATE_LIMIT=0, JOBS_IN_PROCESS="1")
 
     create_app({**config, "IMPORT_RESUME_ON_START": False})
     assert ImportRun.get_by_id(run_id).status == "running"

@@ -53,6 +53,7 @@ def _alive(consumer) -> list:
     return [thread for _, thread in consumer.worker_threads if thread.is_alive()]
 
 
+@pytest.mark.sqlite_only  # the embedded layout: its queue file sits beside the SQLite file
 def test_a_new_app_stops_the_previous_apps_consumer(tmp_path):
     make_test_app(tmp_path / "first")
     first = jobs._consumer
@@ -97,7 +98,7 @@ def test_scaled_out_processes_refuse_an_old_schema_and_embedded_ones_migrate(tmp
         create_app({**config, "REDIS_URL": redis_url})
     with pytest.raises(SchemaNotCurrent):
         create_app({**config, "AUTO_MIGRATE": "0"})
-    create_app(config)  # the embedded default migrates on start
+    create_app({**config, "REDIS_URL": ""})  # the embedded default migrates on start
     create_app({**config, "REDIS_URL": redis_url})  # now current: starts
 
 

@@ -11,7 +11,6 @@ import logging
 
 import pytest
 
-from app import create_app
 from models import Business, Customer, User
 from models.api_token import ApiToken
 from models.import_run import ImportRun
@@ -20,7 +19,7 @@ from models.webhook_event import WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from tests import test_connect_support as connect_steps
 from tests.api_support import bearer
-from tests.conftest import AuthActions, make_customer
+from tests.conftest import AuthActions, make_customer, make_test_app
 from tests.security_support import (
     CSRF_EXEMPT,
     CSRF_REFUSAL,
@@ -189,17 +188,14 @@ def test_no_secret_reaches_a_page_or_a_log_record(tmp_path, caplog):
         api_key=STRIPE_KEY, client_id="ca_Q7ZK93", webhook_secret=WEBHOOK_SECRET
     ).start()
     try:
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}",
-                "SECRET_KEY": APP_SECRET,
-                "STRIPE_SECRET_KEY": STRIPE_KEY,
-                "STRIPE_CLIENT_ID": "ca_Q7ZK93",
-                "STRIPE_WEBHOOK_SECRET": f"{WEBHOOK_SECRET},whsec_Q7ZK93older",
-                "STRIPE_API_BASE": sandbox.url,
-                "STRIPE_CONNECT_BASE": sandbox.url,
-            }
+        app = make_test_app(
+            tmp_path,
+            SECRET_KEY=APP_SECRET,
+            STRIPE_SECRET_KEY=STRIPE_KEY,
+            STRIPE_CLIENT_ID="ca_Q7ZK93",
+            STRIPE_WEBHOOK_SECRET=f"{WEBHOOK_SECRET},whsec_Q7ZK93older",
+            STRIPE_API_BASE=sandbox.url,
+            STRIPE_CONNECT_BASE=sandbox.url,
         )
         assert not app.config["STRIPE_SANDBOX"]
         pages = _connected_owner_walk(app, sandbox)
