@@ -75,7 +75,8 @@ POSTGRES_STATEMENTS = [
         $$""",
     "DROP INDEX IF EXISTS customer_search",
     """CREATE INDEX customer_search ON customer
-        USING gin (business_id, public.customer_search_text(name, email, stripe_object) gin_trgm_ops)""",
+        USING gin (business_id,
+            public.customer_search_text(name, email, stripe_object) gin_trgm_ops)""",
     "ALTER TABLE import_run ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE import_run ADD COLUMN skipped_reason TEXT",
 ]
