@@ -244,7 +244,11 @@ def test_the_inline_edit_refuses_another_customers_email(logged_in_page, live_se
     other = make_customer(business, name="Grace Hopper", email="grace@example.com")
     page = logged_in_page
     page.goto(f"{live_server.url}/customers")
+    # htmx must have wired the row's Edit link, or the click follows the plain link.
+    page.wait_for_function("() => window.htmx && document.readyState === 'complete'")
+    settled(page)
     page.locator(f"#edit-{other.id}").click()
+    settled(page)
     page.locator("form.row-edit").get_by_label("Email").fill("ADA@example.com")
     page.get_by_role("button", name="Save").click()
     error = page.locator(f"#email-{other.id}-error")
