@@ -6,31 +6,26 @@ from __future__ import annotations
 
 import pytest
 
-from models import Customer, StripeAccount
+from models import Customer
 from models.stripe_object import unpack
 from models.webhook_event import FINAL, WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from sync.stripe_client import account_options
 from tests.conftest import wait_until
-from tests.webhooks_support import SECRET, deliver, make_event, webhook_app
+from tests.webhooks_support import (  # noqa: F401  (the app and account fixtures)
+    SECRET,
+    deliver,
+    linked_account_fixture,
+    make_event,
+    sandbox_app_fixture,
+    webhook_app,
+)
 
 
 @pytest.fixture
 def sandbox():
     with SandboxServer() as server:
         yield server
-
-
-@pytest.fixture
-def app(tmp_path, sandbox):
-    return webhook_app(tmp_path, STRIPE_SANDBOX_URL=sandbox.url)
-
-
-@pytest.fixture
-def account(sandbox, business) -> str:
-    account = sandbox.create_account(name="Roof shop")
-    StripeAccount.create(business=business, account_id=account)
-    return account
 
 
 def stored(cid):

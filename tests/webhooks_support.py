@@ -7,6 +7,7 @@ import itertools
 import json
 import time
 
+import pytest
 import stripe
 
 from tests.conftest import make_test_app
@@ -54,3 +55,20 @@ def deliver(client, event, *, secret=SECRET, timestamp=None, headers=None):
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
     sent = {"Stripe-Signature": sign(body, secret, timestamp)} if headers is None else headers
     return client.post("/webhooks/stripe", data=body, headers=sent, content_type="application/json")
+
+
+# Fixtures of the modules that deliver events to an app talking to a real sandbox
+# (each module brings its own ``sandbox`` fixture, of the scope it needs).
+@pytest.fixture(name="app")
+def sandbox_app_fixture(tmp_path, sandbox):
+    return webhook_app(tmp_path, STRIPE_SANDBOX_URL=sandbox.url)
+
+
+@pytest.fixture(name="account")
+def linked_account_fixture(sandbox, business) -> str:
+    """A sandbox account linked to the business."""
+    from models.stripe_account import StripeAccount
+
+    account = sandbox.create_account(name="Roof shop")
+    StripeAccount.create(business=business, account_id=account)
+    return account
