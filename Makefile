@@ -1,8 +1,7 @@
 # Two commands do all set-up on a fresh Debian machine with Python 3.11:
 #   make run   — the dashboard on http://127.0.0.1:5000 beside the local Stripe sandbox
-#   make test  — the whole test suite (unit, integration, browser) on SQLite; the
-#                scaled-out tests start Redis (.ci/services installs what is missing);
-#                `make test-postgres` runs it again on Postgres + Redis
+#   make test  — the whole test suite (unit, integration, browser) on SQLite, then
+#                again on Postgres + Redis (.ci/services installs and starts both)
 # And the scaled-out layout on this machine (README, "Scaling out"):
 #   make cluster — Postgres and Redis (.ci/services), the sandbox, two app processes
 #                  on :8001 and :8002 and two workers, under honcho (Procfile)
@@ -44,14 +43,14 @@ cluster: $(STAMP) services
 	echo "App on http://127.0.0.1:8001 and http://127.0.0.1:8002 (demo@shingleai.test / shingle-demo)" && \
 	exec $(VENV)/bin/honcho start -f Procfile
 
-# The Postgres + Redis run is `make test-postgres`: not yet part of `make test`, because
-# it can still hang in a test database's reset (see README, "Tests").
-test: test-sqlite
+# Both runs, one after the other (each uses both cores): SQLite first, then Postgres +
+# Redis. Either can be run alone.
+test: test-sqlite test-postgres
 
 test-sqlite: $(STAMP) $(CHROMIUM) services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -n 2 --dist loadgroup
+	TEST_DATABASE_URL= $(VENV)/bin/pytest -n 2 --dist loadgroup
 
 # The same suite with every test app on Postgres and every queue and throttle on Redis
 # (sqlite_only tests deselected, postgres_only ones selected). Test apps still migrate

@@ -15,9 +15,15 @@ from flask.sessions import SecureCookieSessionInterface
 from models import password_hashing
 from models.db import db, init_db
 from models.migrations import migrate, require_current
-from sync import import_jobs, jobs  # noqa: F401  (tasks register on import; views import the rest)
+from sync import (  # noqa: F401  (tasks register on import; views import the rest)
+    catch_up_jobs,
+    import_jobs,
+    jobs,
+    sync_jobs,
+)
 from sync.importer import DEFAULTS as IMPORT_DEFAULTS
 from sync.pacing import TokenBucket
+from sync.sync_now import DEFAULTS as SYNC_DEFAULTS
 from views import log_redaction, text_display, url_input
 from views.auth import home_for
 from views.rendering import htmx
@@ -54,7 +60,9 @@ DEFAULTS = {
     "AUTO_MIGRATE": "",
     "LIST_TIME_LIMIT_MS": 300,  # a list or search query is stopped after this long
     **IMPORT_DEFAULTS,
+    **SYNC_DEFAULTS,
     **jobs.DEFAULTS,
+    **catch_up_jobs.DEFAULTS,
 }
 
 _BOOLEANS = {"DEMO", "SESSION_COOKIE_SECURE", "IMPORT_RESUME_ON_START"}
@@ -208,6 +216,7 @@ def _register_views(app: Flask) -> None:
         security_headers,
         stripe_connect,
         support,
+        sync_now,
         throttle,
         webhooks,
     )
@@ -234,6 +243,7 @@ def _register_views(app: Flask) -> None:
         preferences.bp,
         demo.bp,
         support.bp,
+        sync_now.bp,
     ):
         app.register_blueprint(blueprint)
     for module in (stripe_connect, imports, webhooks, api, api_tokens):

@@ -68,19 +68,26 @@ def seed() -> None:
 
 
 def _postgres_seeded(url: str) -> bool:
-    """Whether the bench database exists and holds the bench owner; creates it empty
-    when missing."""
+    """Whether the bench database holds this version's seed (the owner, full Stripe
+    objects, the cross-business probes); otherwise it is (re)created empty."""
     import psycopg
     from psycopg import sql
 
     base, _, name = url.rpartition("/")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
         if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            with psycopg.connect(url) as conn:
-                exists = conn.execute("SELECT to_regclass('public.\"user\"') IS NOT NULL")
-                if exists.fetchone()[0]:
-                    found = conn.execute('SELECT 1 FROM "user" WHERE email = %s', (EMAIL,))
-                    return found.fetchone() is not None
+            try:
+                with psycopg.connect(url) as conn:
+                    found = conn.execute(
+                        'SELECT EXISTS (SELECT 1 FROM "user" WHERE email = %s)'
+                        " AND EXISTS (SELECT 1 FROM customer WHERE stripe_object IS NOT NULL)"
+                        " AND EXISTS (SELECT 1 FROM customer WHERE email LIKE %s)",
+                        (EMAIL, f"{BUSY_TERM}%"),
+                    )
+                    if found.fetchone()[0]:
+                        return True
+            except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+                pass  # an empty database, or one seeded by an older schema
             admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return False
@@ -108,6 +115,7 @@ def seed_postgres(url: str) -> None:
                 for row in customer_rows(business_id, ROWS):
                     copy.write_row(row)
             print(f"seeded {ROWS:,} rows in {time.perf_counter() - started:.1f} s", flush=True)
+        _seed_probes(Business.primary_for(user).id, other.id)
     with db.connection_context():
         db.connection().autocommit = True
         db.execute_sql("VACUUM ANALYZE")

@@ -47,6 +47,14 @@ from models.db import db, register_sqlite_function
 EXACT_LIMIT = 5000
 MAX_QUERY = 200
 GAP = "zz"
+
+
+def exact_limit() -> int:
+    """How many matches this backend counts exactly before it walks the list instead
+    (models/customer_search_postgres.py has its own)."""
+    return EXACT_LIMIT
+
+
 TERMS_FUNCTION = "customer_search_terms"
 
 

@@ -12,10 +12,11 @@ import socket
 import uuid
 from datetime import datetime
 
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, Node, TextField
 
 from models.business import Business
 from models.db import BaseModel, db_clock, db_now
+from models.stripe_account import LinkFence
 from models.user import utcnow
 
 QUEUED = "queued"
@@ -24,6 +25,9 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
 ACTIVE = (QUEUED, RUNNING)
+# A holder keeps its run while it is running, or marked interrupted by a sweep that
+# found its heartbeat late but has not requeued it (its next beat revives it).
+HELD = (RUNNING, INTERRUPTED)
 
 
 class ClaimLost(Exception):
@@ -56,7 +60,9 @@ class ImportRun(BaseModel):
     last_error = TextField(null=True)
     attempts = IntegerField(default=1)
     retry_at = DateTimeField(null=True)
-    # Stripe-clock second of the run's first response; the final pass starts before it.
+    # Stripe-clock second in which the run's first page was read (sync/stripe_client.py
+    # read_second): the final pass starts before it, and rows stamped before it were
+    # not seen by the run (sync/import_sweep.py).
     stripe_started_at = IntegerField(null=True)
     phase = CharField(default="slices")
     # Customers Stripe sent that failed sync/customer_input.py's checks (migration 0010).
@@ -64,6 +70,10 @@ class ImportRun(BaseModel):
     skipped_reason = TextField(null=True)
     # JSON: the plan, including each slice's `created` range and committed cursor.
     position = TextField(null=True)
+    # The link the run was queued for (migration 0013): it writes only while the
+    # business is still linked to that account by that same attach.
+    account_id = CharField(null=True)
+    generation = IntegerField(null=True)
 
     class Meta:
         table_name = "import_run"
@@ -71,6 +81,12 @@ class ImportRun(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def fence(self) -> LinkFence | None:
+        if self.account_id is None or self.generation is None:
+            return None
+        return LinkFence(self.business_id, self.account_id, self.generation)
 
     @property
     def plan(self) -> dict | None:
@@ -119,6 +135,23 @@ class ImportRun(BaseModel):
         return cls.get_or_none((cls.business == business) & cls.status.in_(ACTIVE))
 
     @classmethod
+    def completed_start(cls, business: Business | int, linked_at: datetime) -> int | None:
+        """The Stripe second at which the newest import that succeeded for the link made
+        at ``linked_at`` began: every change before it is in the rows (catch-up's floor)."""
+        run = (
+            cls.select(cls.stripe_started_at)
+            .where(
+                (cls.business == business)
+                & (cls.status == SUCCEEDED)
+                & (cls.queued_at >= linked_at)
+                & cls.stripe_started_at.is_null(False)
+            )
+            .order_by(cls.id.desc())
+            .first()
+        )
+        return run.stripe_started_at if run else None
+
+    @classmethod
     def mark_stale_interrupted(cls, stale_after: float) -> int:
         """Active runs whose holder stopped beating died with their process."""
         return (
@@ -153,10 +186,12 @@ class ImportRun(BaseModel):
 
     def release(self) -> bool:
         """The holder hands the run back to the queue (its process is stopping), so
-        another worker resumes it at once instead of after it goes stale."""
+        another worker resumes it at once instead of after it goes stale — unless it is
+        no longer the holder (a superseded run stays superseded)."""
         return bool(
-            ImportRun.update(status=QUEUED, owner_token=None, heartbeat_at=db_now())
-            .where((ImportRun.id == self.id) & (ImportRun.owner_token == self.owner_token))
+            type(self)
+            .update(status=QUEUED, owner_token=None, heartbeat_at=db_now())
+            .where(type(self).held(self.id, self.owner_token))
             .execute()
         )
 
@@ -174,8 +209,9 @@ class ImportRun(BaseModel):
         of several workers racing for the same run wins (one UPDATE, one row)."""
         allowed = (from_status,) if isinstance(from_status, str) else from_status
         token, now = claim_token(), db_clock()
+        run = type(self)
         won = (
-            ImportRun.update(
+            run.update(
                 status=RUNNING,
                 owner_token=token,
                 heartbeat_at=now,
@@ -183,7 +219,7 @@ class ImportRun(BaseModel):
                 finished_at=None,
                 started_at=now,
             )
-            .where((ImportRun.id == self.id) & ImportRun.status.in_(allowed))
+            .where((run.id == self.id) & run.status.in_(allowed))
             .execute()
         )
         if won:
@@ -192,36 +228,69 @@ class ImportRun(BaseModel):
         return bool(won)
 
     @classmethod
+    def held(cls, run_id: int, token: str | None):
+        """The condition under which ``token`` still holds the run: every write of its
+        holder (position, counters, heartbeat, end) is an ``UPDATE … WHERE`` this, so a
+        holder presumed dead, requeued (Retry, the recovery sweep) or superseded (a
+        reconnect) writes nothing once it comes back."""
+        return (cls.id == run_id) & (cls.owner_token == token) & cls.status.in_(HELD)
+
+    @classmethod
     def beat(cls, run_id: int, token: str) -> bool:
         """Refresh the holder's heartbeat; False when it is no longer the holder. A run
         marked interrupted while its holder was merely slow is running again, unless a
         sweep has requeued it meanwhile (that clears the token)."""
-        holder = (
-            (cls.id == run_id) & (cls.owner_token == token) & cls.status.in_((RUNNING, INTERRUPTED))
+        return bool(
+            cls.update(heartbeat_at=db_now(), status=RUNNING)
+            .where(cls.held(run_id, token))
+            .execute()
         )
-        return bool(cls.update(heartbeat_at=db_now(), status=RUNNING).where(holder).execute())
+
+    def save_progress(self, **fields) -> bool:
+        """The holder saves its position and counters (``ImportRun.pages + 1`` style
+        expressions are applied in SQL) and beats its heartbeat — inside the caller's
+        transaction, with the page they describe; False, writing nothing, when this
+        claim no longer holds the run."""
+        fields["heartbeat_at"] = db_now()
+        run = type(self)
+        if not run.update(fields).where(run.held(self.id, self.owner_token)).execute():
+            return False
+        for name, value in fields.items():
+            if not isinstance(value, Node):  # counters are incremented in SQL
+                setattr(self, name, value)
+        return True
 
     def finish(
-        self, status: str, *, error: str | None = None, retry_at: datetime | None = None
+        self,
+        status: str,
+        *,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        **fields,
     ) -> bool:
-        """Record the end of this attempt (terminal, or failed with a retry scheduled).
-        A claimed run is finished only by its holder: False when another took it over."""
+        """Record the end of this attempt (terminal, or failed with a retry scheduled),
+        with any last ``fields`` (the total). A claimed run is finished only by its
+        holder; any other caller (a sweep superseding a stopped run) only if the run is
+        still in the status it saw. A finished run is no longer held (``HELD``), so a
+        holder that comes back writes nothing. False, writing nothing, otherwise."""
         now = db_clock()
-        fields = {
-            "status": status,
-            "finished_at": now,
-            "last_error": error,
-            "retry_at": retry_at,
-            "heartbeat_at": now,
-        }
-        condition = ImportRun.id == self.id
+        fields.update(
+            status=status,
+            finished_at=now,
+            last_error=error,
+            retry_at=retry_at,
+            heartbeat_at=now,
+        )
+        run = type(self)
         if self.status == RUNNING and self.owner_token:
-            condition &= ImportRun.owner_token == self.owner_token
-        if not ImportRun.update(fields).where(condition).execute():
+            condition = run.held(self.id, self.owner_token)
+        else:
+            condition = (run.id == self.id) & (run.status == self.status)
+        if not run.update(fields).where(condition).execute():
             return False
         for name, value in fields.items():
             setattr(self, name, value)
         return True
 
     def refresh(self) -> ImportRun:
-        return ImportRun.get_by_id(self.id)
+        return type(self).get_by_id(self.id)

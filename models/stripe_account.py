@@ -1,42 +1,74 @@
 """The link between a primary business and its Stripe Connect account, and the
-server-side record of each Connect attempt.
+fence that keeps work done for one link from writing into the next.
 
 Only the account id is kept: calls are made with the platform key plus the
 ``Stripe-Account`` header, so no access token is stored.
+
+Every attach (connect, reconnect, switch) bumps the link's ``generation`` in the same
+transaction. Work started for a link (an import run, a webhook's tie fetch, a sweep)
+carries that link's ``LinkFence`` and checks it inside each of its write transactions
+(``StripeAccount.hold``), so once the link has changed — even to the same account
+reconnected — the old work can no longer write, and a disconnect made for one
+account and generation can never end another.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
+    IntegerField,
     IntegrityError,
     TextField,
 )
 
 from models import link_history
 from models.business import Business
-from models.db import BaseModel, db, write_transaction
+from models.connect_attempt import ATTEMPT_TTL, ConnectAttempt, ConnectRefused
+from models.db import BaseModel, is_postgres, write_transaction
 from models.link_history import LinkEvent
 from models.user import utcnow
+
+__all__ = [
+    "ATTEMPT_TTL",
+    "CONNECTED",
+    "DISCONNECTED",
+    "NO_LINK",
+    "ConnectAttempt",
+    "ConnectRefused",
+    "LinkFence",
+    "StaleLink",
+    "StripeAccount",
+]
 
 CONNECTED = "connected"
 DISCONNECTED = "disconnected"
 # Who ended a link: the owner's own Disconnect, or Stripe (revoked, refused calls).
 BY_OWNER = "owner"
 BY_STRIPE = "stripe"
-# Stripe's authorization codes live 5 minutes; the owner may linger on Stripe's page.
-ATTEMPT_TTL = timedelta(minutes=30)
+# The generation an attach expects when the business has no link row yet.
+NO_LINK = 0
 
 
-class ConnectRefused(Exception):
-    """A Connect step that stopped with nothing stored; the message is for the owner."""
+@dataclass(frozen=True)
+class LinkFence:
+    """The link a piece of work was started for: which business, which Stripe account,
+    and which attach of it (its generation)."""
+
+    business_id: int
+    account_id: str
+    generation: int
+
+
+class StaleLink(Exception):
+    """The link is no longer the one the work was started for (switched, reconnected or
+    disconnected since): the work must stop and write nothing more. Not a failure to
+    show the owner; newer work for the current link takes over."""
 
 
 class StripeAccount(BaseModel):
@@ -50,6 +82,12 @@ class StripeAccount(BaseModel):
     disconnected_at = DateTimeField(null=True)
     disconnect_reason = TextField(null=True)
     disconnected_by = CharField(null=True)
+    # Bumped by every attach, in its transaction (migration 0013).
+    generation = IntegerField(default=1)
+
+    @property
+    def fence(self) -> LinkFence:
+        return LinkFence(self.business_id, self.account_id, self.generation)
 
     @property
     def is_connected(self) -> bool:
@@ -75,6 +113,43 @@ class StripeAccount(BaseModel):
         return cls.get_or_none((cls.account_id == account_id) & (cls.status == CONNECTED))
 
     @classmethod
+    def fence_for(cls, business: Business | int) -> LinkFence | None:
+        """The fence of the business's current link, or None when it is not connected."""
+        link = cls.for_business(business)
+        return link.fence if link is not None and link.is_connected else None
+
+    @classmethod
+    def _fenced(cls, fence: LinkFence):
+        return (
+            (cls.business == fence.business_id)
+            & (cls.account_id == fence.account_id)
+            & (cls.generation == fence.generation)
+        )
+
+    @classmethod
+    def hold(cls, fence: LinkFence) -> None:
+        """Inside a write transaction: raise ``StaleLink`` unless the business is still
+        connected to that account by that same attach. The answer holds until the
+        transaction ends: on SQLite the write transaction already excludes every other
+        writer; on Postgres the link row is share-locked, so an attach or disconnect
+        waits for this transaction (and concurrent fenced writers do not wait for
+        each other)."""
+        query = cls.select(cls.id).where(cls._fenced(fence) & (cls.status == CONNECTED))
+        if is_postgres():
+            query = query.for_update("FOR SHARE")
+        if query.first() is None:
+            raise StaleLink(
+                f"the link of business {fence.business_id} is no longer {fence.account_id} "
+                f"(generation {fence.generation})"
+            )
+
+    @classmethod
+    def of_fence(cls, fence: LinkFence) -> StripeAccount | None:
+        """The link row as it was when ``fence`` was taken, if it still is that link
+        (connected or not); None once it was attached again."""
+        return cls.get_or_none(cls._fenced(fence))
+
+    @classmethod
     def accounts_ever(cls, business: Business | int) -> list[str]:
         """The account linked now and every account the link's history names."""
         link = cls.for_business(business)
@@ -83,11 +158,21 @@ class StripeAccount(BaseModel):
 
     @classmethod
     def attach(
-        cls, business: Business, account_id: str, livemode: bool, account_name: str | None = None
+        cls,
+        business: Business,
+        account_id: str,
+        livemode: bool,
+        account_name: str | None = None,
+        *,
+        seen_generation: int | None = None,
     ) -> StripeAccount:
         """Link ``account_id`` to the business as Connected from now on, replacing any
-        earlier link of it. Refused when the account is connected to another business
-        (the partial unique index of migration 0002 decides, even under a race)."""
+        earlier link of it, as a new generation. A compare-and-set: ``StaleLink`` when
+        the link is no longer the one the caller decided on (``seen_generation``, or
+        ``NO_LINK``), e.g. another tab attached meanwhile; None attaches over whatever
+        link there is (seeding, where nothing runs concurrently). Refused when the account is
+        connected to another business (the partial unique index of migration 0002
+        decides, even under a race)."""
         if not business.is_primary:
             raise ConnectRefused("Only your primary business can be linked to Stripe.")
         values = {
@@ -103,9 +188,20 @@ class StripeAccount(BaseModel):
         try:
             with write_transaction():
                 before = cls.for_business(business)
-                updated = cls.update(values).where(cls.business == business).execute()
-                if not updated:
-                    cls.create(business=business, **values)
+                if seen_generation is None and before is not None:
+                    seen_generation = before.generation
+                if seen_generation is None or seen_generation == NO_LINK:
+                    if before is not None:
+                        raise StaleLink(f"business {business.id} was linked meanwhile")
+                    cls.create(business=business, generation=1, **values)
+                else:
+                    updated = (
+                        cls.update(generation=cls.generation + 1, **values)
+                        .where((cls.business == business) & (cls.generation == seen_generation))
+                        .execute()
+                    )
+                    if not updated:
+                        raise StaleLink(f"the link of business {business.id} changed meanwhile")
                 previous = before.account_id if before is not None else None
                 LinkEvent.create(
                     business=business,
@@ -115,6 +211,9 @@ class StripeAccount(BaseModel):
                     previous_account_id=previous if previous != account_id else None,
                 )
         except IntegrityError:
+            if seen_generation == NO_LINK and cls.for_business(business) is not None:
+                # Another request created the business's link first.
+                raise StaleLink(f"business {business.id} was linked meanwhile") from None
             raise ConnectRefused(
                 f"The Stripe account {account_id} is already linked to another ShingleAI "
                 "business. Disconnect it there first, or connect a different account."
@@ -133,7 +232,9 @@ class StripeAccount(BaseModel):
         link's history (the owner's own Disconnect, or Stripe revoking or refusing).
         Returns False when it already was disconnected, so the first reason, time and
         cause are kept, except a disconnection recorded since ``overriding_since``
-        (the echo of the revocation the caller itself just made)."""
+        (the echo of the revocation the caller itself just made). Fenced by this
+        instance's account and generation: a link attached again since it was read
+        (another account, or the same one reconnected) is left alone, False."""
         at = at or utcnow()
         by = BY_OWNER if kind == link_history.DISCONNECTED else BY_STRIPE
         still_ours = StripeAccount.status == CONNECTED
@@ -147,7 +248,9 @@ class StripeAccount(BaseModel):
                     disconnect_reason=reason,
                     disconnected_by=by,
                 )
-                .where((StripeAccount.id == self.id) & still_ours)
+                .where(
+                    (StripeAccount.id == self.id) & StripeAccount._fenced(self.fence) & still_ours
+                )
                 .execute()
             )
             if changed:
@@ -168,90 +271,3 @@ def _attach_kind(previous: str | None, account_id: str) -> str:
     if previous is None:
         return link_history.CONNECTED
     return link_history.RECONNECTED if previous == account_id else link_history.SWITCHED
-
-
-def _digest(state: str) -> str:
-    return hashlib.sha256(state.encode()).hexdigest()
-
-
-class ConnectAttempt(BaseModel):
-    """One click on "Connect Stripe": its OAuth ``state`` (hashed), when its code was
-    exchanged, and the account waiting for the owner's confirmation, if any."""
-
-    business = ForeignKeyField(Business, on_delete="CASCADE")
-    state_hash = CharField(unique=True)
-    created_at = DateTimeField(default=utcnow)
-    consumed_at = DateTimeField(null=True)
-    account_id = CharField(null=True)
-    account_name = CharField(null=True)
-    livemode = BooleanField(default=False)
-    resolved_at = DateTimeField(null=True)
-
-    @classmethod
-    def start(cls, business: Business) -> str:
-        """A fresh state for the business; returns it (only its hash is stored)."""
-        state = secrets.token_urlsafe(32)
-        with db.atomic():
-            cls.delete().where(
-                (cls.business == business) & (cls.created_at < utcnow() - timedelta(days=1))
-            ).execute()
-            cls.create(business=business, state_hash=_digest(state))
-        return state
-
-    @classmethod
-    def consume(cls, business: Business, state: str | None) -> ConnectAttempt:
-        """The attempt ``state`` names, claimed for exactly one callback: a missing,
-        unknown, foreign, expired or already used state is refused."""
-        attempt = cls.get_or_none(cls.state_hash == _digest(state)) if state else None
-        if attempt is None or attempt.business.owner_id != business.owner_id:
-            raise ConnectRefused(
-                "This answer from Stripe does not match a Connect Stripe click on this "
-                "site, so it was ignored and nothing was linked."
-            )
-        if attempt.business_id != business.id:
-            raise ConnectRefused(
-                "Only your primary business can be linked to Stripe; this Connect attempt "
-                "was started for another business. Nothing was linked."
-            )
-        if attempt.created_at < utcnow() - ATTEMPT_TTL:
-            raise ConnectRefused("This Connect attempt expired. Connect Stripe again.")
-        claimed = (
-            cls.update(consumed_at=utcnow())
-            .where((cls.id == attempt.id) & cls.consumed_at.is_null())
-            .execute()
-        )
-        if not claimed:
-            raise ConnectRefused(
-                "This answer from Stripe was already used (a refresh or a second click), "
-                "so it was not sent to Stripe again."
-            )
-        return attempt
-
-    def hold_switch(self, account_id: str, livemode: bool, account_name: str | None) -> None:
-        """Keep the newly authorized account until the owner confirms the switch."""
-        self.account_id, self.livemode, self.account_name = account_id, livemode, account_name
-        self.save(
-            only=[ConnectAttempt.account_id, ConnectAttempt.livemode, ConnectAttempt.account_name]
-        )
-
-    @property
-    def label(self) -> str:
-        return f"{self.account_name} ({self.account_id})" if self.account_name else self.account_id
-
-    @classmethod
-    def pending_switch(cls, business: Business, attempt_id: int) -> ConnectAttempt | None:
-        return cls.get_or_none(
-            (cls.id == attempt_id)
-            & (cls.business == business)
-            & cls.account_id.is_null(False)
-            & cls.resolved_at.is_null()
-            & (cls.created_at >= utcnow() - ATTEMPT_TTL)
-        )
-
-    def resolve(self) -> bool:
-        """Claim the pending switch for one answer (confirm or decline)."""
-        return bool(
-            ConnectAttempt.update(resolved_at=utcnow())
-            .where((ConnectAttempt.id == self.id) & ConnectAttempt.resolved_at.is_null())
-            .execute()
-        )

@@ -24,6 +24,9 @@ SKIPPED_STALE = "skipped_stale"
 FAILED = "failed"
 # Applied from its payload, but a same-second tie is still being settled with Stripe.
 PENDING = "pending"
+# Arrived while the business's link to its account was disconnected: kept for that
+# business and applied (once) by the catch-up that follows a reconnect. Not final.
+HELD = "held"
 # A delivery of an event in one of these states is a duplicate: answer 2xx, do nothing.
 FINAL = (APPLIED, IGNORED, SKIPPED_STALE)
 _FINAL_SQL = ", ".join(f"'{outcome}'" for outcome in FINAL)
@@ -31,10 +34,11 @@ _FINAL_SQL = ", ".join(f"'{outcome}'" for outcome in FINAL)
 # than built by the query builder each time (which cost more than SQLite's own work).
 _OUTCOME_OF = "SELECT outcome FROM webhook_event WHERE event_id = ?"
 _RECORD = f"""INSERT INTO webhook_event (event_id, type, account_id, business_id, livemode,
-    created, stripe_customer_id, received_at, outcome, error, attempts, payload)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+    created, stripe_customer_id, received_at, outcome, error, attempts, payload, recovered)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
     ON CONFLICT (event_id) DO UPDATE SET outcome = excluded.outcome,
         error = excluded.error,
+        recovered = webhook_event.recovered OR excluded.recovered,
         business_id = COALESCE(excluded.business_id, webhook_event.business_id),
         received_at = excluded.received_at, attempts = webhook_event.attempts + 1
     WHERE webhook_event.outcome NOT IN ({_FINAL_SQL})"""
@@ -51,8 +55,9 @@ OUTCOME_LABELS = {
     APPLIED: "Applied",
     IGNORED: "Ignored",
     SKIPPED_STALE: "Skipped (older than stored data)",
-    FAILED: "Failed, Stripe will retry",
+    FAILED: "Failed",
     PENDING: "Checking with Stripe",
+    HELD: "Waiting: arrived while Stripe was disconnected",
 }
 
 
@@ -70,6 +75,7 @@ def _values(fields: dict) -> tuple:
         fields["outcome"],
         fields["error"],
         fields["payload"],
+        bool(fields.get("recovered", False)),
     )
 
 
@@ -87,8 +93,14 @@ class WebhookEvent(BaseModel):
     error = TextField(null=True)
     attempts = IntegerField(default=1)
     refetched = BooleanField(default=False)
+    # Our own replays of a failed event (sync/replay_schedule.py): how many were made,
+    # and when the next is due (NULL when none is).
+    replay_attempts = IntegerField(default=0)
+    next_replay_at = DateTimeField(null=True)
     # The raw event body: enough to apply it again.
     payload = TextField()
+    # Recorded by catch-up from Stripe's events list, not delivered by the webhook.
+    recovered = BooleanField(default=False)
 
     @property
     def outcome_label(self) -> str:
@@ -152,6 +164,53 @@ class WebhookEvent(BaseModel):
             .first()
         )
         return latest.received_at if latest else None
+
+    @classmethod
+    def last_delivered_at(cls, business: Business | int):
+        """When Stripe's webhook last delivered an event of the business (events that
+        catch-up recovered do not count: they say the webhook missed them)."""
+        latest = (
+            cls.select(cls.received_at)
+            .where((cls.business == business) & ~cls.recovered)
+            .order_by(cls.received_at.desc())
+            .first()
+        )
+        return latest.received_at if latest else None
+
+    @classmethod
+    def final_among(cls, event_ids: list[str]) -> set[str]:
+        """Which of ``event_ids`` already have a final outcome (never applied again)."""
+        found: set[str] = set()
+        for start in range(0, len(event_ids), 500):
+            chunk = event_ids[start : start + 500]
+            query = cls.select(cls.event_id).where(cls.event_id.in_(chunk) & cls.outcome.in_(FINAL))
+            found.update(row[0] for row in query.tuples())
+        return found
+
+    @classmethod
+    def held_for(cls, business: Business | int, account_id: str):
+        """The business's events from ``account_id`` held while its link was
+        disconnected, oldest first (the partial index webhook_event_held)."""
+        return (
+            cls.select()
+            .where((cls.account_id == account_id) & (cls.outcome == HELD))
+            .where(cls.business == business)
+            .order_by(cls.created, cls.id)
+        )
+
+    @classmethod
+    def retire_held(cls, business: Business | int, keep_account: str, reason: str) -> int:
+        """The business switched to ``keep_account``: events held for its earlier
+        accounts will never be applied, so they become ignored, saying why."""
+        return (
+            cls.update(outcome=IGNORED, error=reason)
+            .where(
+                (cls.business == business)
+                & (cls.outcome == HELD)
+                & (cls.account_id != keep_account)
+            )
+            .execute()
+        )
 
     @classmethod
     def counts_since(cls, business: Business | int, hours: int = 24) -> dict[tuple, int]:

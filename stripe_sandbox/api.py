@@ -10,20 +10,20 @@ import contextlib
 import hashlib
 import json
 import socket
-from typing import Any
+import time
 
 from flask import Blueprint, Response, g, request
 
 from stripe_sandbox import errors, objects
 from stripe_sandbox.auth import platform_key
 from stripe_sandbox.context import sandbox
+from stripe_sandbox.list_params import CUSTOMER_LIST_PARAMS, event_list_params, list_params
 from stripe_sandbox.params import decode
 from stripe_sandbox.store import Request
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
-
-CUSTOMER_LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "email", "expand"}
-EVENT_LIST_PARAMS = {"limit", "starting_after", "ending_before", "created", "type", "types"}
+# Where `guard` leaves the seconds `held_answers` holds this request's answer.
+ANSWER_DELAY = "stripe_sandbox.answer_delay"
 
 
 @bp.before_request
@@ -31,6 +31,7 @@ def guard() -> Response | None:
     sb = sandbox()
     g.req = Request(objects.new_id("req_"), request.headers.get("Idempotency-Key"))
     kind = "write" if request.method != "GET" else "retrieve" if request.view_args else "list"
+    request.environ[ANSWER_DELAY] = sb.faults.answer_delay(kind)
     sb.faults.latency(kind)
     key = platform_key(request, sb.settings.api_key)
     account = request.headers.get("Stripe-Account")
@@ -48,9 +49,24 @@ def guard() -> Response | None:
         raise errors.rate_limited()
     if sb.faults.chance("drop_rate"):
         return _drop_connection()
-    if sb.faults.chance("error_rate"):
+    if sb.faults.chance("error_rate") or sb.faults.chance(f"{kind}_error_rate"):
         raise errors.server_error()
     return None
+
+
+def held_answers(wsgi_app):
+    """Wrap the sandbox's WSGI app so an API answer can be held after it is served and
+    before the server sends it: the status line and ``Date`` are written when the body
+    is, so the ``Date`` comes after the hold, as from a Stripe slow to answer."""
+
+    def app(environ, start_response):
+        body = wsgi_app(environ, start_response)
+        delay = environ.get(ANSWER_DELAY) or 0
+        if delay > 0:
+            time.sleep(delay)
+        return body
+
+    return app
 
 
 @bp.after_request
@@ -75,7 +91,7 @@ def retrieve_account(acct: str) -> Response:
 
 @bp.get("/customers")
 def list_customers() -> Response:
-    params = _list_params(CUSTOMER_LIST_PARAMS)
+    params = list_params(CUSTOMER_LIST_PARAMS)
     raws, has_more = sandbox().store.list_customers(g.account, params)
     return _list(raws, has_more, "/v1/customers")
 
@@ -123,8 +139,9 @@ def delete_tax_id(cid: str, txi: str) -> Response:
 
 @bp.get("/events")
 def list_events() -> Response:
-    params = _list_params(EVENT_LIST_PARAMS)
-    raws, has_more = sandbox().store.list_events(g.account, params)
+    params = event_list_params()
+    sb = sandbox()
+    raws, has_more = sb.store.list_events(g.account, params, sb.dispatcher.delivery_success)
     return _list(raws, has_more, "/v1/events")
 
 
@@ -147,38 +164,6 @@ def _list(raws: list[bytes], has_more: bool, url: str) -> Response:
         + url.encode()
         + b'"}'
     )
-
-
-def _list_params(allowed: set[str]) -> dict[str, Any]:
-    """Validate list parameters the way Stripe reports them (400 with `param`)."""
-    params = decode(request.args.items(multi=True))
-    for name in params:
-        if name not in allowed:
-            raise errors.unknown_param(name)
-    raw_limit = params.get("limit", "10")
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        raise errors.bad_param("limit", f"Invalid integer: {raw_limit}") from None
-    if not 1 <= limit <= 100:
-        bound = "greater than or equal to 1" if limit < 1 else "less than or equal to 100"
-        raise errors.bad_param("limit", f"This value must be {bound}.")
-    params["limit"] = limit
-    if params.get("starting_after") and params.get("ending_before"):
-        raise errors.StripeError(
-            400,
-            "You may only specify one of these parameters: ending_before, starting_after.",
-            param="starting_after",
-        )
-    created = params.get("created")
-    try:
-        if isinstance(created, dict):
-            params["created"] = {k: int(v) for k, v in created.items()}
-        elif created is not None:
-            params["created"] = int(created)
-    except ValueError:
-        raise errors.bad_param("created", f"Invalid integer: {created}") from None
-    return params
 
 
 def _idempotent(action) -> Response:

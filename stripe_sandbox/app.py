@@ -34,6 +34,7 @@ def create_sandbox_app(settings: Settings | Mapping[str, Any] | None = None) -> 
     app.register_error_handler(errors.StripeError, _stripe_error)
     app.register_error_handler(errors.OAuthError, _oauth_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.wsgi_app = api.held_answers(app.wsgi_app)
     return app
 
 

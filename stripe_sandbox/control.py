@@ -87,6 +87,20 @@ def seed(acct: str) -> Response:
     return jsonify({"seeded": sandbox().store.seed(acct, int(body.get("n") or 0), created)})
 
 
+@bp.post("/accounts/<acct>/events")
+def seed_event(acct: str) -> Response:
+    """Record an event Stripe made at second ``created`` (history whose deliveries
+    failed: it is not delivered now, and ``delivery_success=false`` lists it): how tests
+    reach events near or past Stripe's 30-day retention without a test clock."""
+    body = _body()
+    created = body.get("created")
+    if not isinstance(created, int) or isinstance(created, bool):
+        return jsonify({"error": "created must be an integer second"}), 400
+    evt = sandbox().store.seed_event(acct, str(body.get("type")), created, body.get("customer"))
+    sandbox().dispatcher.failed_long_ago(evt["id"])
+    return jsonify({"id": evt["id"], "created": evt["created"]})
+
+
 @bp.post("/accounts/<acct>/deauthorize")
 def deauthorize(acct: str) -> Response:
     sandbox().store.revoke(acct)

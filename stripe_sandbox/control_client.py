@@ -80,6 +80,13 @@ class ControlClient:
             body["created"] = list(created)
         self.call("POST", f"/accounts/{account}/seed", body)
 
+    def seed_event(
+        self, account: str, event_type: str, created: int, customer: str | None = None
+    ) -> str:
+        """Record an old event (not delivered); returns its id."""
+        body = {"type": event_type, "created": created, "customer": customer}
+        return self.call("POST", f"/accounts/{account}/events", body)["id"]
+
     def deauthorize(self, account: str) -> None:
         self.call("POST", f"/accounts/{account}/deauthorize")
 

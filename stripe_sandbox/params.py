@@ -1,4 +1,5 @@
-"""Decode Stripe's bracketed form encoding (`metadata[k]=v`, `created[gte]=1`, `a[0]=x`)."""
+"""Decode Stripe's bracketed form encoding (`metadata[k]=v`, `created[gte]=1`, `a[0]=x`,
+and `a[]=x&a[]=y`, which curl users send for arrays)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ def decode(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             if not isinstance(node, dict):
                 break
         else:
-            node[path[-1]] = value
+            if path[-1] == "" and len(path) > 1:  # `types[]=a&types[]=b`: append
+                node[str(len(node))] = value
+            else:
+                node[path[-1]] = value
     return {k: _listify(v) for k, v in out.items()}
 
 

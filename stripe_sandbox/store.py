@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stripe_sandbox import customer_params, errors, objects, tax_ids
+from stripe_sandbox.event_store import EventMethods
 from stripe_sandbox.index import Key, SortedKeys, created_bounds, page
 from stripe_sandbox.seed import fake_customers, paused_gc
 from stripe_sandbox.settings import Settings
@@ -54,7 +55,7 @@ class Request:
     idempotency_key: str | None = None
 
 
-class Store(TaxIdMethods):
+class Store(EventMethods, TaxIdMethods):
     """All sandbox state; public methods are thread-safe and raise `errors.*` on misuse."""
 
     def __init__(self, settings: Settings, listener: Listener | None = None):
@@ -239,30 +240,6 @@ class Store(TaxIdMethods):
             self._changed()
         return n
 
-    # -- events ------------------------------------------------------------------------
-    def list_events(self, account_id: str, params: dict[str, Any]) -> tuple[list[bytes], bool]:
-        with self.lock:
-            account = self.account(account_id)
-            keys = account.event_index.keys
-            types = params.get("types") or ([params["type"]] if "type" in params else None)
-            if types:
-                keys = [k for k in keys if _type_matches(account.events[k[2]]["type"], types)]
-            event_keys = {k[2]: k for k in account.event_index.keys}
-            found = self._page(event_keys, keys, params, "event")
-            return [account.event_raw[k[2]] for k in found[0]], found[1]
-
-    def retrieve_event(self, account_id: str, eid: str) -> bytes:
-        with self.lock:
-            raw = self.account(account_id).event_raw.get(eid)
-        if raw is None:
-            raise errors.no_such("event", eid)
-        return raw
-
-    def recent_events(self, account_id: str, n: int = 20) -> list[dict[str, Any]]:
-        with self.lock:
-            account = self.account(account_id)
-            return [account.events[k[2]] for k in account.event_index.keys[-n:][::-1]]
-
     # -- internals ---------------------------------------------------------------------
     def _changed(self) -> None:
         self.version += 1
@@ -302,7 +279,11 @@ class Store(TaxIdMethods):
         *,
         previous: dict[str, Any] | None = None,
         req: Request | None = None,
-    ) -> None:
+        created: int | None = None,
+        deliver: bool = True,
+    ) -> dict[str, Any]:
+        """Record an event with the account (every change Stripe makes is listable)
+        and hand it to the webhook dispatcher, unless it is seeded history."""
         req = req or Request()
         evt = objects.event(
             type=type,
@@ -314,17 +295,16 @@ class Store(TaxIdMethods):
             request_id=req.id,
             idempotency_key=req.idempotency_key,
         )
+        if created is not None:
+            evt["created"] = created
+        if not deliver:
+            evt["pending_webhooks"] = 0
         raw = objects.dumps(evt)
         self.seq += 1
         account.events[evt["id"]] = evt
         account.event_raw[evt["id"]] = raw
         account.event_index.add((evt["created"], self.seq, evt["id"]))
         self._changed()
-        if self.listener is not None:
+        if deliver and self.listener is not None:
             self.listener(evt, raw, list(self.endpoints))
-
-
-def _type_matches(event_type: str, patterns: list[str]) -> bool:
-    return any(
-        event_type == p or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in patterns
-    )
+        return evt

@@ -112,6 +112,11 @@ class SandboxServer:
     def seed(self, account: str, n: int = 0, *, created: list[int] | None = None) -> None:
         self.control.seed(account, n, created=created)
 
+    def seed_event(
+        self, account: str, event_type: str, created: int, customer: str | None = None
+    ) -> str:
+        return self.control.seed_event(account, event_type, created, customer)
+
     def deauthorize(self, account: str) -> None:
         self.control.deauthorize(account)
 

@@ -37,6 +37,8 @@ class Dispatcher:
         self._stopped = False
         self.attempts: list[dict[str, Any]] = []
         self.status: dict[str, str] = {}  # event id -> latest outcome, for the page
+        # event id -> endpoint URL -> latest outcome: what `delivery_success` reports.
+        self._by_endpoint: dict[str, dict[str, str]] = {}
         self._session = requests.Session()
         self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
         self._thread.start()
@@ -69,6 +71,20 @@ class Dispatcher:
         with self._cond:
             return list(self.attempts)
 
+    def failed_long_ago(self, event_id: str) -> None:
+        """A seeded event is history our endpoint never received: its deliveries
+        failed, so `delivery_success=false` lists it, as Stripe would."""
+        with self._cond:
+            self._by_endpoint[event_id] = {"(history)": "failed"}
+
+    def delivery_success(self, event_id: str) -> bool:
+        """Stripe's `delivery_success`: every endpoint acknowledged the event. An event
+        still pending, being retried, failed for good or dropped on the way has not;
+        one with no endpoint (or from before a restart) counts as delivered."""
+        with self._cond:
+            outcomes = self._by_endpoint.get(event_id)
+            return outcomes is None or all(o == "delivered" for o in outcomes.values())
+
     def outcomes(self) -> dict[str, str]:
         """Latest delivery outcome per event id (a copy: the worker keeps writing)."""
         with self._cond:
@@ -78,6 +94,7 @@ class Dispatcher:
         with self._cond:
             heapq.heappush(self._queue, (due, next(self._order), job))
             self.status.setdefault(job["event"], "pending")
+            self._by_endpoint.setdefault(job["event"], {}).setdefault(job["url"], "pending")
             self._cond.notify()
 
     def _run(self) -> None:
@@ -99,12 +116,18 @@ class Dispatcher:
                     self._in_flight -= 1
 
     def _deliver(self, job: dict[str, Any]) -> None:
+        if self.faults.endpoint_down():
+            self._finish(job, None, "ConnectionRefused (endpoint down)")
+        else:
+            self._finish(job, *self._post(job))
+
+    def _post(self, job: dict[str, Any]) -> tuple[int | None, str | None]:
+        """One signed POST: the status, or the name of the network error."""
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Stripe-Signature": sign(job["raw"], job["secret"]),
             "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         }
-        status, error = None, None
         try:
             resp = self._session.post(
                 job["url"],
@@ -113,9 +136,11 @@ class Dispatcher:
                 timeout=self.faults.get("webhook_timeout_s"),
                 allow_redirects=False,  # Stripe counts a 3xx as a failure
             )
-            status = resp.status_code
+            return resp.status_code, None
         except requests.RequestException as exc:
-            error = type(exc).__name__
+            return None, type(exc).__name__
+
+    def _finish(self, job: dict[str, Any], status: int | None, error: str | None) -> None:
         if status is not None and 200 <= status < 300:
             self._log(job, job["attempt"], status, "delivered")
             return
@@ -148,3 +173,4 @@ class Dispatcher:
                 }
             )
             self.status[job["event"]] = outcome
+            self._by_endpoint.setdefault(job["event"], {})[job["url"]] = outcome

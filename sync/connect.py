@@ -18,7 +18,13 @@ from authlib.integrations.base_client import OAuthError
 from models import link_history
 from models.customer import Customer
 from models.db import write_transaction
-from models.stripe_account import ConnectAttempt, ConnectRefused, StripeAccount
+from models.stripe_account import (
+    NO_LINK,
+    ConnectAttempt,
+    ConnectRefused,
+    StaleLink,
+    StripeAccount,
+)
 from models.user import utcnow
 from sync.stripe_client import make_client
 
@@ -90,10 +96,13 @@ def account_name(config: Mapping, account_id: str) -> str | None:
 def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Mapping) -> Outcome:
     """Finish a Connect attempt whose state was just claimed: exchange the code, then
     link (or relink) the account and start its import, or hold a different account
-    for the owner's confirmation."""
+    for the owner's confirmation. The link is attached only if it is still the one
+    read here (its generation): of two callbacks in flight at once, the second to
+    finish finds the link changed and asks for the switch confirmation instead."""
     if not business.is_primary:
         raise ConnectRefused("Only your primary business can be linked to Stripe.")
     link = StripeAccount.for_business(business)
+    seen = link.generation if link is not None else NO_LINK
     if link is not None and link.is_connected:
         raise ConnectRefused(
             f"Stripe is already connected ({link.account_id}). Disconnect it first to link "
@@ -109,13 +118,36 @@ def complete(business, attempt: ConnectAttempt, oauth_app, code: str, config: Ma
         )
     name = account_name(config, account_id)
     if link is not None and link.account_id != account_id:
-        attempt.hold_switch(account_id, livemode, name)
+        attempt.hold_switch(account_id, livemode, name, seen)
         return Outcome.SWITCH_NEEDED
-    StripeAccount.attach(business, account_id, livemode, name)
+    try:
+        StripeAccount.attach(business, account_id, livemode, name, seen_generation=seen)
+    except StaleLink:
+        return _lost_race(business, attempt, account_id, livemode, name)
     reason = "connect" if link is None else "reconnect"
     log.info("Business %s linked Stripe account %s (%s)", business.id, account_id, reason)
     _start_import(business.id, config, reason)
     return Outcome.CONNECTED if link is None else Outcome.RECONNECTED
+
+
+def _lost_race(business, attempt, account_id: str, livemode: bool, name: str | None) -> Outcome:
+    """Another callback changed the link between our read and our attach (two tabs
+    finishing Connect at once). The same account is simply connected already; a
+    different one needs the owner's confirmation, like any switch."""
+    link = StripeAccount.for_business(business)
+    log.info("Business %s: a concurrent Connect changed the link first", business.id)
+    if link.account_id == account_id and not link.is_connected:
+        raise ConnectRefused(
+            "Your Stripe link changed while connecting (in another tab or window), so "
+            "nothing was linked. Connect Stripe again."
+        )
+    if link.account_id == account_id:
+        raise ConnectRefused(
+            f"Stripe was connected to {link.label} from another tab or window at the "
+            "same moment; nothing more was needed."
+        )
+    attempt.hold_switch(account_id, livemode, name, link.generation)
+    return Outcome.SWITCH_NEEDED
 
 
 def _start_import(business_id: int, config: Mapping, reason: str) -> None:
@@ -126,21 +158,44 @@ def _start_import(business_id: int, config: Mapping, reason: str) -> None:
 
 
 def switch_account(business, attempt: ConnectAttempt, config: Mapping) -> int:
-    """Replace the disconnected account by the one held in ``attempt``. The old
-    account's customers stay, as ShingleAI-only rows (no Stripe id), because nothing
-    keeps them current any more; returns how many were converted."""
+    """Replace the linked account by the one held in ``attempt``. The old account's
+    customers stay, as ShingleAI-only rows (no Stripe id), because nothing keeps them
+    current any more; returns how many were converted. Refused, with nothing
+    converted, when the link changed since the owner was asked (reconnected in
+    another tab, say): the held account's access is then given back."""
     if not attempt.resolve():
         raise ConnectRefused("This switch was already answered.")
-    with write_transaction():
-        converted = (
-            Customer.update(
-                stripe_customer_id=None, stripe_version_at=None, stripe_version_source=None
+    before = StripeAccount.for_business(business)
+    seen = attempt.link_generation
+    if seen is None:  # held before migration 0013: only a still disconnected link is safe
+        seen = before.generation if before is not None and not before.is_connected else -1
+    try:
+        with write_transaction():
+            # The link row first: it waits for fenced writes of the old link in flight.
+            StripeAccount.attach(
+                business,
+                attempt.account_id,
+                attempt.livemode,
+                attempt.account_name,
+                seen_generation=seen,
             )
-            .where((Customer.business == business) & Customer.stripe_customer_id.is_null(False))
-            .execute()
-        )
-        StripeAccount.attach(business, attempt.account_id, attempt.livemode, attempt.account_name)
+            converted = (
+                Customer.update(
+                    stripe_customer_id=None, stripe_version_at=None, stripe_version_source=None
+                )
+                .where((Customer.business == business) & Customer.stripe_customer_id.is_null(False))
+                .execute()
+            )
+    except StaleLink:
+        _release(config, attempt.account_id)
+        raise ConnectRefused(
+            "Your Stripe link changed after you were asked about this switch (it was "
+            "connected again, perhaps in another tab), so nothing was switched and your "
+            f"customers are unchanged. To use {attempt.label}, Connect Stripe again."
+        ) from None
     log.info("Business %s switched to Stripe account %s", business.id, attempt.account_id)
+    if before is not None and before.is_connected and before.account_id != attempt.account_id:
+        _release(config, before.account_id)  # replaced while connected: give its access back
     _start_import(business.id, config, "connect")
     return converted
 
@@ -150,12 +205,18 @@ def decline_switch(business, attempt: ConnectAttempt, config: Mapping) -> None:
     unless another business uses that account."""
     if not attempt.resolve():
         raise ConnectRefused("This switch was already answered.")
-    if StripeAccount.connected_to(attempt.account_id) is None:
-        try:
-            _deauthorize(config, attempt.account_id)
-        except stripe.StripeError as error:
-            # Best effort: the owner keeps an unused grant they can remove in Stripe.
-            log.warning("Releasing %s failed: %s", attempt.account_id, type(error).__name__)
+    _release(config, attempt.account_id)
+
+
+def _release(config: Mapping, account_id: str) -> None:
+    """Give back our access to an account no business of ours is connected to."""
+    if StripeAccount.connected_to(account_id) is not None:
+        return
+    try:
+        _deauthorize(config, account_id)
+    except stripe.StripeError as error:
+        # Best effort: the owner keeps an unused grant they can remove in Stripe.
+        log.warning("Releasing %s failed: %s", account_id, type(error).__name__)
 
 
 def _deauthorize(config: Mapping, account_id: str) -> None:
@@ -201,7 +262,9 @@ def rejection_reason(error: Exception) -> str | None:
 def record_rejection(link: StripeAccount, error: Exception) -> bool:
     """Mark the link Disconnected when ``error`` (from a call made for its account)
     says Stripe no longer lets us in. Returns True when this call changed the link;
-    other errors are left to the caller."""
+    other errors are left to the caller. Only the link as the caller read it (its
+    account and generation) is ended: a refusal met by stale work (an import of the
+    account before a switch) leaves whatever the business is linked to now alone."""
     reason = rejection_reason(error)
     if reason is None:
         return False

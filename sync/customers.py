@@ -6,6 +6,7 @@ The import (a page of snapshots) and the webhooks (one event) both come through
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from peewee import EXCLUDED
 from models.customer import Customer
 from models.customer_removal import removed_ids
 from models.db import write_transaction
+from models.stripe_account import LinkFence, StripeAccount
 from models.stripe_object import pack, unpack
 from models.user import utcnow
 from sync.ordering import Decision, Source, Version, decide, deletion_kept, newer_condition
@@ -214,20 +216,65 @@ def _apply_round(business_id: int, changes: list[Change], now: datetime, result,
                 result.skipped += 1
 
 
-def apply_changes(business_id: int, changes: Sequence[Change]) -> ApplyResult:
+def unchanged(business_id: int, customers: Sequence[Mapping]) -> set[str]:
+    """The Stripe ids among ``customers`` whose row already holds exactly what writing
+    them would store (``_fields``: name, email, customer since, the full object) — what
+    a reconciliation finds in agreement with Stripe. A missing row, a row never given
+    Stripe's object, or one marked deleted is not in agreement."""
+    ids = [c["id"] for c in customers]
+    if not ids:
+        return set()
+    rows = Customer.select(
+        Customer.stripe_customer_id,
+        Customer.name,
+        Customer.email,
+        Customer.customer_since,
+        Customer.stripe_object,
+    ).where(
+        (Customer.business == business_id)
+        & Customer.stripe_customer_id.in_(ids)
+        & Customer.deleted_in_stripe_at.is_null()
+        & Customer.stripe_object.is_null(False)
+    )
+    stored = {row.stripe_customer_id: row for row in rows}
+    same = set()
+    for customer in customers:
+        row = stored.get(customer["id"])
+        if row is None:
+            continue
+        since = calendar.timegm(row.customer_since.utctimetuple())
+        fields = (_field(customer, "name"), _field(customer, "email"), int(customer["created"]))
+        if fields != (row.name, row.email, since):
+            continue
+        if unpack(stripe_object(customer, row.stripe_object)) == unpack(row.stripe_object):
+            same.add(customer["id"])
+    return same
+
+
+def apply_changes(
+    business_id: int, changes: Sequence[Change], *, fence: LinkFence | None = None
+) -> ApplyResult:
     """Apply ``changes`` to the business's rows in one write transaction, as one
     conditional upsert per batch (``INSERT … ON CONFLICT DO UPDATE … WHERE`` the
     incoming data is newer, sync/ordering.py): new customers are inserted, known ones
     updated only where the ordering rule allows, deletions marked (rows are never
     removed). Two writers in two processes cannot let older data win: each decides
     against the committed row under its lock. A customer removed from the list after
-    its deletion in Stripe stays removed: its changes are skipped."""
+    its deletion in Stripe stays removed: its changes are skipped.
+
+    With ``fence`` (the link the data was read for), nothing is written unless the
+    business is still linked to that account by that same attach: ``StaleLink``
+    otherwise, checked in the same transaction (models/stripe_account.py)."""
     result = ApplyResult()
-    if not changes:
+    if fence is not None and fence.business_id != business_id:
+        raise ValueError("the fence is another business's")
+    if not changes and fence is None:
         return result
     now = utcnow()
     created: set[str] = set()
     with write_transaction():
+        if fence is not None:
+            StripeAccount.hold(fence)  # even for no changes: the caller's own writes
         removed = removed_ids(business_id, list({c.customer["id"] for c in changes}))
         if removed:
             kept = [c for c in changes if c.customer["id"] not in removed]

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from huey import crontab
 
 from models.db import db_clock
-from models.import_run import FAILED, QUEUED, ImportRun
-from sync import importer, jobs
+from models.import_run import FAILED, QUEUED, SUCCEEDED, ImportRun
+from sync import catch_up_jobs, importer, jobs
 from sync.jobs import huey
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ def run_import(run_id: int) -> None:
             return
         if run.status == QUEUED:  # this worker is stopping: another one carries on
             run_import(run_id)
+        elif run.status == SUCCEEDED:
+            catch_up_jobs.after_import(run.business_id)
         elif run.retry_at is not None:
             delay = max(0.0, (run.retry_at - db_clock()).total_seconds())
             retry_import.schedule(args=(run_id,), delay=delay)

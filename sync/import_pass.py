@@ -16,20 +16,21 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import stripe
-from peewee import DatabaseError, Node, fn
+from peewee import DatabaseError, fn
 
 from models.customer import Customer
-from models.db import db, db_now, write_transaction
+from models.db import db, write_transaction
 from models.import_run import ClaimLost, ImportRun
+from models.stripe_account import LinkFence
 from sync.customer_input import storable_customers
-from sync.customers import Change, apply_changes
-from sync.ordering import Source, Version
+from sync.customers import ApplyResult, Change, apply_changes
+from sync.import_sweep import seen_since, sweep
+from sync.ordering import Source, Version, snapshot_version
 from sync.pacing import Stopped, TokenBucket, with_retries
 from sync.slices import Plan, Position
-from sync.stripe_client import EXPAND_LIST, stripe_second
+from sync.stripe_client import EXPAND_LIST, timed_read
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,14 @@ IDLE_POLL = 0.05
 class Page:
     slice: int
     customers: list
-    stamp: int
+    read_second: int  # when Stripe read it (sync/stripe_client.py read_second)
     position: Position
 
 
 class Pass:
-    """Runs (or resumes) the fetch-and-write work of one claimed ImportRun."""
+    """Runs (or resumes) the fetch-and-write work of one claimed ImportRun (or of a
+    run of a subclass with its own table: models/sync_check.py). Reconciliation
+    (sync/reconcile.py) is this pass with ``_commit_page`` comparing before it writes."""
 
     def __init__(
         self,
@@ -62,11 +65,13 @@ class Pass:
         on_page: Callable[[ImportRun], None] | None = None,
         stop: threading.Event | None = None,
         heartbeat_every: float = HEARTBEAT_EVERY,
+        fence: LinkFence | None = None,
     ):
         self.run, self.client, self.account = run, client, account
         self.bucket, self.workers, self.on_page = bucket, max(1, workers), on_page
         self.stop = stop if stop is not None else threading.Event()
         self.heartbeat_every = heartbeat_every
+        self.fence = fence  # every write checks it: StaleLink once the link changed
         self.failure: BaseException | None = None
         self.lost = False
 
@@ -74,23 +79,21 @@ class Pass:
     def list_customers(self, params: dict):
         """One paced, retried list request; returns the raw response (JSON dicts: the
         import never needs StripeObjects, and building 100 of them per page costs more
-        than the request). Tax ids come expanded, so the stored object has them."""
+        than the request) and the second Stripe read it in, timed on the attempt that
+        succeeded. Tax ids come expanded, so the stored object has them."""
         return with_retries(
-            lambda: self.client.raw_request(
-                "get",
-                "/v1/customers",
-                stripe_account=self.account,
-                expand=list(EXPAND_LIST),
-                **params,
+            lambda: timed_read(
+                lambda: self.client.raw_request(
+                    "get",
+                    "/v1/customers",
+                    stripe_account=self.account,
+                    expand=list(EXPAND_LIST),
+                    **params,
+                )
             ),
             self.bucket,
             stop=self.stop,
         )
-
-    @staticmethod
-    def stamp(response) -> int:
-        """The snapshot stamp: the second before the answer's Date (sync/ordering.py)."""
-        return stripe_second(SimpleNamespace(last_response=response)) - 1
 
     # -- the whole pass ----------------------------------------------------------------
     def execute(self) -> None:
@@ -118,8 +121,11 @@ class Pass:
         while not finished.wait(self.heartbeat_every):
             try:
                 with db.connection_context():
-                    held = ImportRun.beat(self.run.id, self.run.owner_token)
+                    held = type(self.run).beat(self.run.id, self.run.owner_token)
             except DatabaseError:  # a busy database: the next beat will do
+                continue
+            except Exception:  # never let the beat die quietly while the pass goes on
+                log.warning("import run %s: heartbeat failed", self.run.id, exc_info=True)
                 continue
             if not held:
                 self.lost = True
@@ -136,8 +142,6 @@ class Pass:
         if not plan.tail_done:
             self._run_slices(plan)
         self._save(phase="sweep", progress=999)
-        from sync.import_sweep import sweep
-
         sweep(self)
 
     def _plan(self) -> tuple[Plan, Page | None]:
@@ -147,34 +151,39 @@ class Pass:
         if self.run.position:
             return Plan.from_json(self.run.position), None
         plan = Plan.whole()
-        params, response, started = self._first_page(plan)
+        params, (response, started) = self._first_page(plan)
         self.run.stripe_started_at = started
         self._save(stripe_started_at=started, position=plan.to_json(), phase="slices")
-        return plan, self._page(plan, 0, params, response)
+        return plan, self._page(plan, 0, params, response, started)
 
     def _first_page(self, plan: Plan):
-        """The newest page, and the Stripe second it was answered in. The sweep tells
-        rows this run saw from rows it did not by their stamps, so the run must start
-        at least two seconds after the newest stamp already stored; wait if needed."""
+        """The newest page and the second Stripe read it in: the run's start. The sweep
+        tells rows this run saw from rows it did not by their stamps, so every stamp an
+        earlier read stored must be older than the oldest this run can write
+        (sync/import_sweep.py ``seen_since``); wait if needed. Rows stamped by events
+        do not count, so a busy account's webhooks cannot hold the run back forever."""
         params = plan.request(0)
         while True:
-            first = self.list_customers(params)
-            started = self.stamp(first) + 1
+            first, started = self.list_customers(params)
             newest_stamp = (
                 Customer.select(fn.MAX(Customer.stripe_version_at))
-                .where(Customer.business == self.run.business_id)
+                .where(
+                    (Customer.business == self.run.business_id)
+                    & (Customer.stripe_version_source != int(Source.EVENT))
+                )
                 .scalar()
             )
-            if newest_stamp is None or newest_stamp < started - 1:
-                return params, first, started
-            if self.stop.wait(newest_stamp + 2 - started):
+            if newest_stamp is None or newest_stamp < seen_since(started):
+                return params, (first, started)
+            if self.stop.wait(newest_stamp + 1.1 - seen_since(started)):
                 raise Stopped
 
-    def _page(self, plan: Plan, index: int, params: dict, response) -> Page:
-        """A fetched page, its slice's cursor advanced past it."""
+    def _page(self, plan: Plan, index: int, params: dict, response, read_second: int) -> Page:
+        """A fetched page (the customers of its slice's range), its slice's cursor
+        advanced past it."""
         customers = response.data["data"]
         position = plan.fetched(index, params, customers, response.data["has_more"])
-        return Page(index, customers, self.stamp(response), position)
+        return Page(index, customers[: position.kept], read_second, position)
 
     # -- slices: workers fetch, this thread writes ---------------------------------------
     def _run_slices(self, plan: Plan, first: Page | None = None) -> None:
@@ -221,13 +230,13 @@ class Pass:
         while not self.stop.is_set():
             params = plan.request(index)
             try:
-                response = self.list_customers(params)
+                response, read_second = self.list_customers(params)
             except stripe.InvalidRequestError as error:
                 if error.param != "starting_after":
                     raise
                 plan.restart_at(index)
                 continue
-            page = self._page(plan, index, params, response)
+            page = self._page(plan, index, params, response, read_second)
             while not self.stop.is_set():
                 try:
                     pages.put(page, timeout=0.25)
@@ -245,26 +254,45 @@ class Pass:
                 if not any(thread.is_alive() for thread in threads) and pages.empty():
                     return
                 continue
-            customers, invalid = storable_customers(page.customers)
-            changes = [Change(c, Version(page.stamp, Source.SNAPSHOT)) for c in customers]
-            with write_transaction():
-                result = apply_changes(self.run.business_id, changes)
-                plan.committed(page.slice, page.position)
-                if invalid:
-                    self._skip(invalid)
-                self._save(
-                    seen=ImportRun.seen + len(page.customers),
-                    created=ImportRun.created + result.created,
-                    updated=ImportRun.updated + result.updated,
-                    pages=ImportRun.pages + 1,
-                    progress=plan.progress(),
-                    position=plan.to_json(),
-                )
+            self._commit_page(plan, page)
             if self.on_page is not None:
                 self.on_page(self.run)
 
-    def _skip(self, reasons: list[str]) -> None:
-        """Count and explain customers left out for failing sync/customer_input.py's
+    def _commit_page(self, plan: Plan, page: Page) -> None:
+        """Write one page through the one writer, with its resume position and the
+        run's counters, in one transaction: a saved plan never claims customers that
+        are not written, and a worker that lost the run writes nothing (``_save``
+        rolls the page back)."""
+        customers, invalid = storable_customers(page.customers)
+        run = type(self.run)
+        with write_transaction():
+            result, counters = self._apply(customers, snapshot_version(page.read_second))
+            plan.committed(page.slice, page.position)
+            self._save(
+                seen=run.seen + len(page.customers),
+                created=run.created + result.created,
+                updated=run.updated + result.updated,
+                pages=run.pages + 1,
+                progress=plan.progress(),
+                position=plan.to_json(),
+                **self._skipped(invalid),
+                **counters,
+            )
+
+    def _apply(self, customers: list, version: Version) -> tuple[ApplyResult, dict]:
+        """Write a page's customers (inside the page's transaction); returns the
+        writer's result and more run columns to save with the page. The seam where a
+        reconciliation compares before it writes (sync/reconcile.py)."""
+        changes = [Change(c, version) for c in customers]
+        return apply_changes(self.run.business_id, changes, fence=self.fence), {}
+
+    def swept(self, confirmed: int, result: ApplyResult) -> dict:
+        """More run columns to save with a batch of the sweep's confirmations (None
+        here; a reconciliation counts them)."""
+        return {}
+
+    def _skipped(self, reasons: list[str]) -> dict:
+        """The run's fields for customers left out for failing sync/customer_input.py's
         checks (the run goes on; the status says so); the log keeps every reason."""
         for reason in reasons:
             log.warning(
@@ -273,21 +301,16 @@ class Pass:
                 self.run.business_id,
                 reason,
             )
-        ImportRun.update(
-            skipped=ImportRun.skipped + len(reasons), skipped_reason=reasons[-1]
-        ).where(ImportRun.id == self.run.id).execute()
-        self.run.skipped_reason = reasons[-1]
+        if not reasons:
+            return {}
+        run = type(self.run)
+        return {"skipped": run.skipped + len(reasons), "skipped_reason": reasons[-1]}
 
     def _save(self, **fields) -> None:
         """Update the run row (and beat its heartbeat) — inside the caller's transaction
         when there is one, so a page and its resume position commit together — if this
         worker still holds the run; ``ClaimLost`` (rolling the page back) otherwise."""
-        fields["heartbeat_at"] = db_now()
-        held = (ImportRun.id == self.run.id) & (ImportRun.owner_token == self.run.owner_token)
-        if not ImportRun.update(fields).where(held).execute():
+        if not self.run.save_progress(**fields):
             self.lost = True
             self.stop.set()
             raise ClaimLost
-        for name, value in fields.items():
-            if not isinstance(value, Node):  # counters are incremented in SQL
-                setattr(self.run, name, value)

@@ -28,7 +28,8 @@ from models.import_run import (
     ClaimLost,
     ImportRun,
 )
-from models.stripe_account import StripeAccount
+from models.stripe_account import StaleLink, StripeAccount
+from sync.import_fence import SUPERSEDED, fence_of, link_changed, superseded
 from sync.import_pass import HEARTBEAT_EVERY, Pass
 from sync.pacing import Stopped, bucket_for
 from sync.stripe_client import make_client
@@ -45,7 +46,7 @@ DEFAULTS = {
     "IMPORT_RETRY_DELAYS": (30, 120, 480),  # automatic retries after transient failures
 }
 NOT_CONNECTED = "Stripe is not connected, so there is nothing to import. Connect Stripe first."
-SUPERSEDED = "Replaced by a newer import."
+DISCONNECTED_DURING = "Stripe was disconnected, so the import stopped. Reconnect to finish it."
 
 
 class ImportBusy(Exception):
@@ -66,18 +67,28 @@ def setting(config: Mapping, key: str):
 
 
 def queue_import(business_id: int, config: Mapping, reason: str) -> tuple[ImportRun, bool]:
-    """Queue an import for the business; while one is queued or running, that one
-    instead. Returns the run and whether it is newly queued (and needs a task)."""
+    """Queue an import for the business's current link; while one is queued or running
+    for that same link, that one instead. Returns the run and whether it is newly
+    queued (and needs a task). An active run of an earlier link (a switch or
+    reconnect came quickly after it started) is superseded, never joined: it would
+    import the old account's plan under the new one."""
     ImportRun.mark_stale_interrupted(setting(config, "IMPORT_STALE_AFTER"))
     try:
         with write_transaction():
+            fence = StripeAccount.fence_for(business_id)
             active = ImportRun.active_for(business_id)
-            if active is not None:
+            if active is not None and (active.fence is None or active.fence == fence):
                 return active, False
             _supersede(business_id)
             now = db_clock()
             run = ImportRun.create(
-                business=business_id, reason=reason, status=QUEUED, queued_at=now, heartbeat_at=now
+                business=business_id,
+                reason=reason,
+                status=QUEUED,
+                queued_at=now,
+                heartbeat_at=now,
+                account_id=fence.account_id if fence else None,
+                generation=fence.generation if fence else None,
             )
     except IntegrityError:  # another process queued one between our read and insert
         return ImportRun.active_for(business_id), False
@@ -85,11 +96,14 @@ def queue_import(business_id: int, config: Mapping, reason: str) -> tuple[Import
 
 
 def _supersede(business_id: int) -> None:
-    """A new run covers everything an interrupted or retry-pending one would have."""
+    """A new run covers everything an interrupted, retry-pending or (for an earlier
+    link) still active one would have. A superseded run is no longer held (its token is
+    cleared, models/import_run.py ``HELD``): its holder, if it was merely slow, writes
+    nothing more and never records it as succeeded."""
     mine = ImportRun.business == business_id
-    ImportRun.update(status=FAILED, last_error=SUPERSEDED, finished_at=db_clock()).where(
-        mine & (ImportRun.status == INTERRUPTED)
-    ).execute()
+    ImportRun.update(
+        status=FAILED, last_error=SUPERSEDED, finished_at=db_clock(), owner_token=None
+    ).where(mine & ImportRun.status.in_((INTERRUPTED, *ACTIVE))).execute()
     ImportRun.update(retry_at=None).where(mine & ImportRun.retry_at.is_null(False)).execute()
 
 
@@ -164,10 +178,18 @@ def run_in_foreground(
     latest = ImportRun.latest_for(business_id)
     if latest is not None and latest.is_active:
         raise ImportBusy(latest)
+    fence = StripeAccount.fence_for(business_id)
     resumable = latest is not None and latest.status in (INTERRUPTED, FAILED) and latest.position
+    resumable = resumable and latest.fence in (None, fence)
     if resumable and latest.claim(from_status=latest.status):
         return execute(latest, config, on_page=on_page)
-    run = ImportRun.create(business=business_id, reason="cli", status=QUEUED)
+    run = ImportRun.create(
+        business=business_id,
+        reason="cli",
+        status=QUEUED,
+        account_id=fence.account_id if fence else None,
+        generation=fence.generation if fence else None,
+    )
     if not run.claim(from_status=QUEUED):
         raise ImportBusy(run.refresh())
     return execute(run, config, on_page=on_page)
@@ -183,6 +205,9 @@ def execute(
     if link is None or not link.is_connected:
         run.finish(FAILED, error=NOT_CONNECTED)
         return run
+    fence = fence_of(run, link)
+    if fence != link.fence:
+        return superseded(run, config)
     import_pass = Pass(
         run,
         make_client(config),
@@ -192,18 +217,25 @@ def execute(
         on_page=on_page,
         stop=stop,
         heartbeat_every=min(HEARTBEAT_EVERY, setting(config, "IMPORT_STALE_AFTER") / 4),
+        fence=fence,
     )
     try:
         import_pass.execute()
     except ClaimLost:
         log.warning("import run %s was taken over by another worker", run.id)
+    except StaleLink:
+        if link_changed(fence):
+            return superseded(run, config)
+        run.finish(FAILED, error=DISCONNECTED_DURING)
     except Stopped:
         if run.release():
             run.status = QUEUED
     except (stripe.AuthenticationError, stripe.PermissionError) as error:
         from sync.connect import record_rejection, rejection_reason
 
-        record_rejection(link, error)
+        # Fenced: ends only the link this run was for, never one attached since.
+        if not record_rejection(link, error) and link_changed(fence):
+            return superseded(run, config)
         run.finish(FAILED, error=rejection_reason(error))
     except Exception as error:
         log.warning("import run %s failed: %s", run.id, error, exc_info=True)
@@ -212,9 +244,8 @@ def execute(
         total = (
             Customer.for_business(run.business_id).where(Customer.sync_condition("synced")).count()
         )
-        ImportRun.update(total=total).where(ImportRun.id == run.id).execute()
-        run.total = total
-        run.finish(SUCCEEDED)
+        if not run.finish(SUCCEEDED, total=total):  # superseded or taken over at the end
+            log.warning("import run %s was taken over before it could finish", run.id)
     return run
 
 

@@ -82,6 +82,29 @@ huey = _Huey("shingleai", results=False, storage_class=_NotConfigured)
 
 
 class _Worker(Worker):
+    def loop(self, now=None):
+        """Huey's loop, except that a task taken after the consumer began to stop goes
+        back to the queue for another consumer: Redis's blocking read can hand a worker
+        a task (an import that a stopping sibling just requeued) after the stop."""
+        try:
+            task = self.huey.dequeue()
+        except Exception:
+            self._logger.exception("Error reading from queue")
+            self.sleep()
+            return
+        if task is None:
+            if not self.huey.storage.blocking:
+                self.sleep()
+            return
+        if self.stop_flag.is_set():
+            self.huey.enqueue(task)
+            return
+        self.delay = self.default_delay
+        try:
+            self.huey.execute(task, now)
+        except Exception:
+            self._logger.exception("Unhandled error during execution of task %s.", task.id)
+
     def sleep(self):
         self.delay = min(self.delay, self.max_delay)
         _bell.wait(self.delay)
@@ -114,6 +137,8 @@ _settings: Mapping | None = None
 _consumer: _Consumer | None = None
 _running: set[threading.Event] = set()
 _running_lock = threading.Lock()
+# Set while this process's consumer stops: a task starting then is told to stop at once.
+_stopping = threading.Event()
 
 
 def in_process(config: Mapping) -> bool:
@@ -126,8 +151,9 @@ def in_process(config: Mapping) -> bool:
 
 def jobs_file(database_url: str, instance_path: str) -> str:
     """The embedded queue's SQLite file: beside a SQLite database, or in the instance
-    folder when the database is a server."""
-    if "://" in database_url and not database_url.startswith("sqlite:///"):
+    folder when the database is a server (or in memory)."""
+    in_memory = database_url in (":memory:", "sqlite:///:memory:")
+    if in_memory or ("://" in database_url and not database_url.startswith("sqlite:///")):
         Path(instance_path).mkdir(parents=True, exist_ok=True)
         return str(Path(instance_path) / "jobs.sqlite3")
     path = Path(database_path(database_url))
@@ -162,6 +188,7 @@ def start_consumer(threads: int, *, owns_process: bool = False) -> _Consumer:
     """Start consumer threads (and the scheduler of timed and periodic tasks); they
     are stopped when the process exits, so running imports hand their runs back."""
     global _consumer
+    _stopping.clear()
     _consumer = _Consumer(
         huey,
         workers=threads,
@@ -193,6 +220,7 @@ atexit.register(stop_consumer)
 def run_worker(threads: int) -> None:
     """``flask worker``: consume in the foreground until SIGINT/SIGTERM."""
     global _consumer
+    _stopping.clear()
     _consumer = _Consumer(
         huey,
         workers=threads,
@@ -211,6 +239,8 @@ def stoppable() -> Iterator[threading.Event]:
     event = threading.Event()
     with _running_lock:
         _running.add(event)
+        if _stopping.is_set():  # began as the consumer stops: wind down at once
+            event.set()
     try:
         yield event
     finally:
@@ -220,6 +250,7 @@ def stoppable() -> Iterator[threading.Event]:
 
 def _stop_running_tasks() -> None:
     with _running_lock:
+        _stopping.set()
         for event in _running:
             event.set()
 

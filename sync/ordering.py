@@ -2,15 +2,22 @@
 
 Stripe gives customers no version number, and events arrive in any order with
 whole-second ``created`` stamps. So every piece of Stripe data we apply is stamped
-with a ``Version``: the Stripe-clock second at which it was known to be true, and
-where it came from:
+with a ``Version``: a Stripe-clock second, and where the data came from. A read of
+Stripe (a list page or a retrieve) is dated by ``sync.stripe_client.read_second``: it
+happened at or after the start of second R = ⌊Date - elapsed⌋, where ``Date`` is the
+answer's whole-second header and ``elapsed`` the measured time of the request (a slow
+answer may have been read seconds before its ``Date``).
 
-- ``SNAPSHOT``: a page of ``customers.list`` (the import). Stamped one second *before*
-  Stripe's ``Date`` header on the response, so it never claims to be newer than an
-  event from the second in which it was read.
-- ``EVENT``: a webhook event's ``data.object``, stamped with ``event.created``.
-- ``FETCH``: a ``customers.retrieve`` made to break a tie, stamped with the response's
-  ``Date`` second, and made only once that second is later than the tied one.
+- ``SNAPSHOT``: a page of ``customers.list`` (the import), stamped R
+  (``snapshot_version``). It reflects every change made before second R; an event of
+  second R may have come after the read, so it wins.
+- ``EVENT``: a webhook event's ``data.object``, stamped with ``event.created``: the
+  change was made within that second.
+- ``FETCH``: a ``customers.retrieve`` (to settle a tie, or by the import's sweep),
+  stamped R - 1 (``fetch_version``). Every change of that second was made before the
+  read, so the fetch reflects it: a fetch replaces anything from its own second, and
+  an event from its second is older than it. A tie of second c is settled only by a
+  fetch whose stamp has reached c (``settles``).
 
 The rule, used by both the import and the webhooks, is written here twice over, and
 only here: ``newer_condition`` is the SQL the writer's conditional upsert applies (so
@@ -22,9 +29,9 @@ land (skipped or tied). Property tests hold the two to the same answers.
    is always applied, whatever its stamp, and the row keeps its first deletion time).
 2. A later second wins; an earlier one is skipped.
 3. Within one second: a snapshot only replaces another snapshot; an event replaces a
-   snapshot; two events (or an event and a fetch) are a tie that only Stripe can settle,
-   so the caller re-fetches the customer, outside any database transaction; a fetch,
-   being made after the tied second ended, replaces anything from that second.
+   snapshot; two events are a tie that only Stripe can settle, so the caller re-fetches
+   the customer, outside any database transaction; a fetch replaces anything from its
+   second, and an event over a fetch of its second is skipped (the fetch read after it).
 """
 
 from __future__ import annotations
@@ -55,6 +62,23 @@ class Version:
     source: Source
 
 
+def snapshot_version(read_second: int) -> Version:
+    """The stamp of a list page read in (or after) ``read_second``."""
+    return Version(read_second, Source.SNAPSHOT)
+
+
+def fetch_version(read_second: int) -> Version:
+    """The stamp of a retrieve read in (or after) ``read_second``: the second before,
+    whose every change the read reflects."""
+    return Version(read_second - 1, Source.FETCH)
+
+
+def settles(read_second: int, tied: int) -> bool:
+    """Whether a retrieve read in (or after) ``read_second`` reflects every change of
+    second ``tied``, and so may settle a tie of that second."""
+    return fetch_version(read_second).at >= tied
+
+
 def decide(
     incoming: Version,
     stored: Version | None,
@@ -77,9 +101,11 @@ def decide(
         return Decision.SKIP
     if incoming.source is Source.FETCH:
         return Decision.APPLY
-    if incoming.source is Source.SNAPSHOT:
-        return Decision.APPLY if stored.source is Source.SNAPSHOT else Decision.SKIP
-    return Decision.APPLY if stored.source is Source.SNAPSHOT else Decision.TIE
+    if stored.source is Source.SNAPSHOT:
+        return Decision.APPLY
+    if incoming.source is Source.SNAPSHOT or stored.source is Source.FETCH:
+        return Decision.SKIP
+    return Decision.TIE
 
 
 def newer_condition():
@@ -89,8 +115,9 @@ def newer_condition():
     stored_at, stored_source = Customer.stripe_version_at, Customer.stripe_version_source
     at, source = EXCLUDED.stripe_version_at, EXCLUDED.stripe_version_source
     # Rule 3: within one second, a fetch replaces anything and anything replaces a
-    # snapshot; the remaining cases are a snapshot over an event or fetch (skip) and an
-    # event over an event or fetch (a tie, which only Stripe can settle).
+    # snapshot; the remaining cases are a snapshot over an event or fetch and an event
+    # over a fetch (skip), and an event over an event (a tie, which only Stripe can
+    # settle): none of them writes.
     same_second = (source == int(Source.FETCH)) | (stored_source == int(Source.SNAPSHOT))
     newer = stored_at.is_null() | (at > stored_at) | ((at == stored_at) & same_second)
     return EXCLUDED.deleted_in_stripe_at.is_null(False) | (

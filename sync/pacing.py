@@ -93,9 +93,13 @@ class RedisBucket(TokenBucket):
     """The same bucket with its state (next slot, current rate, last cut) in Redis, so
     every process and host pacing one account shares one budget."""
 
-    def __init__(self, url: str, account: str, rate: float, *, floor: float):
+    def __init__(
+        self, url: str, account: str, rate: float, *, floor: float, namespace: str = "shingleai"
+    ):
         super().__init__(rate, floor=floor)
-        self.budget = RedisBudget(url, account, ceiling=rate, burst=self.burst, floor=floor)
+        self.budget = RedisBudget(
+            url, account, ceiling=rate, burst=self.burst, floor=floor, namespace=namespace
+        )
 
     def _reserve(self) -> tuple[float, float]:
         wait, slot, self.rate = self.budget.reserve()
@@ -117,7 +121,7 @@ def bucket_for(config, *, account: str, livemode: bool):
     """The account's budget: 90% of STRIPE_RATE_LIMIT, which defaults to Stripe's
     limit for the key's mode; 0 disables pacing (benchmarks of the raw pipeline). Every
     caller in this process gets the same bucket for the same account; with REDIS_URL,
-    every process shares one state in Redis. Requests give up after
+    every process shares one state in Redis (per JOBS_QUEUE). Requests give up after
     IMPORT_REQUEST_ATTEMPTS tries, backing off from IMPORT_BACKOFF seconds."""
     limit = config.get("STRIPE_RATE_LIMIT")
     if limit is None or limit == "":
@@ -126,13 +130,16 @@ def bucket_for(config, *, account: str, livemode: bool):
     attempts = int(config.get("IMPORT_REQUEST_ATTEMPTS", TokenBucket.attempts))
     backoff = float(config.get("IMPORT_BACKOFF", TokenBucket.backoff))
     redis_url = config.get("REDIS_URL") or ""
-    key = (redis_url, account, limit, attempts, backoff)
+    namespace = config.get("JOBS_QUEUE") or "shingleai"
+    key = (redis_url, namespace, account, limit, attempts, backoff)
     with _shared_lock:
         bucket = _shared.get(key)
         if bucket is None:
             rate = limit * TARGET_SHARE if limit > 0 else None
             if rate is not None and redis_url:
-                bucket = RedisBucket(redis_url, account, rate, floor=min(1.0, rate))
+                bucket = RedisBucket(
+                    redis_url, account, rate, floor=min(1.0, rate), namespace=namespace
+                )
             else:
                 bucket = TokenBucket(rate, floor=min(1.0, rate or 1.0))
             bucket.attempts, bucket.backoff = attempts, backoff

@@ -14,7 +14,9 @@ import threading
 
 import redis
 
-KEY_PREFIX = "shingleai:pace:"
+# Keys are "<JOBS_QUEUE>:pace:<account>": deployments (and test runs) sharing one Redis
+# keep their budgets apart, as their queues and throttles are.
+KEY_PREFIX = "{namespace}:pace:"
 IDLE_EXPIRY = 3600  # seconds: an account nobody paced for an hour starts afresh
 
 _SCRIPT = """
@@ -59,8 +61,17 @@ class RedisBudget:
     """One account's budget. ``ceiling``, ``burst`` and ``floor`` are this caller's
     settings; the rate and the slots are everyone's."""
 
-    def __init__(self, url: str, account: str, *, ceiling: float, burst: float, floor: float):
-        self.key = KEY_PREFIX + account
+    def __init__(
+        self,
+        url: str,
+        account: str,
+        *,
+        ceiling: float,
+        burst: float,
+        floor: float,
+        namespace: str = "shingleai",
+    ):
+        self.key = KEY_PREFIX.format(namespace=namespace) + account
         self.args = (ceiling, burst, floor)
         self.script = client_for(url).register_script(_SCRIPT)
 

@@ -3,9 +3,12 @@ or to the local sandbox depending only on configuration."""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
 import stripe
 
@@ -13,6 +16,8 @@ import stripe
 # (``expand[]=data.tax_ids``) and on a retrieve (``expand[]=tax_ids``).
 EXPAND_LIST = ("data.tax_ids",)
 EXPAND_ONE = ("tax_ids",)
+
+T = TypeVar("T")
 
 
 def make_client(config: Mapping) -> stripe.StripeClient:
@@ -36,14 +41,31 @@ def account_options(account_id: str) -> dict:
     return {"stripe_account": account_id}
 
 
-def stripe_second(obj: stripe.StripeObject) -> int:
-    """Stripe's clock, in whole seconds, when it answered the request that returned
-    ``obj`` (its ``Date`` header); our own clock when the header is missing."""
-    response = getattr(obj, "last_response", None)
-    date = response.headers.get("date") if response is not None else None
+def read_second(answer, elapsed: float) -> int:
+    """The Stripe-clock second in which (or after which) a read was made: the one
+    place that dates what Stripe told us (sync/ordering.py turns it into a stamp).
+
+    ``answer`` is what the request returned: a raw response (``.headers``) or a
+    ``StripeObject`` (``.last_response.headers``); ``elapsed`` the seconds from sending
+    that request to its answer, measured here. Stripe's ``Date`` is whole seconds, so it
+    answered within [Date, Date + 1), and read no earlier than ``elapsed`` before it
+    answered: the read happened at or after Date - elapsed, so in or after second
+    ⌊Date - elapsed⌋ — ``Date - 1`` for a quick answer, earlier for a slow one. Without
+    a ``Date`` header, our own clock stands in for Stripe's."""
+    response = getattr(answer, "last_response", answer)
+    headers = getattr(response, "headers", None) or {}
+    answered = time.time()
+    date = headers.get("date") if hasattr(headers, "get") else None
     if date:
-        try:
-            return int(parsedate_to_datetime(date).timestamp())
-        except (TypeError, ValueError):
-            pass
-    return int(time.time())
+        with contextlib.suppress(TypeError, ValueError):
+            answered = parsedate_to_datetime(date).timestamp()
+    return math.floor(answered - elapsed)
+
+
+def timed_read(call: Callable[[], T]) -> tuple[T, int]:
+    """Make one read request; returns its answer and its ``read_second``. Wrap each
+    attempt (inside ``with_retries``), so the time measured is the successful one's
+    alone, not the pacing or back-off before it."""
+    started = time.monotonic()
+    answer = call()
+    return answer, read_second(answer, time.monotonic() - started)

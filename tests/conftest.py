@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -24,6 +25,17 @@ PASSWORD = "correct horse battery"
 # Set (by `make test`'s second run) to a Postgres server's admin database URL: every
 # test's app then gets a fresh Postgres database instead of a SQLite file.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+# For long local runs of the convergence proof (tests/test_convergence.py):
+# pytest --hypothesis-profile=convergence-long tests/test_convergence.py
+settings.register_profile(
+    "convergence-long",
+    max_examples=200,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def test_database_url(tmp_path) -> str:
@@ -39,7 +51,8 @@ def make_test_app(tmp_path, **config):
     """The suite's app on the test's own database, with ``config`` on top: the one
     place tests build an app. With ``REDIS_URL`` set (the Postgres run), the app still
     migrates and drains its own job queue, named after the test so that tests running
-    at once on one Redis never take each other's jobs or share throttle counters."""
+    at once on one Redis (this run's, or another's) never take each other's jobs or
+    share throttle counters."""
     # A test that passes REDIS_URL itself is testing the scaled-out defaults (whatever
     # the Postgres run's environment says); every other app runs its own jobs.
     scaled_out = "REDIS_URL" in config
@@ -53,7 +66,7 @@ def make_test_app(tmp_path, **config):
             "TESTING": True,
             "SECRET_KEY": "test-secret-key",
             "DATABASE_URL": test_database_url(tmp_path),
-            "JOBS_QUEUE": f"test-{tmp_path.parent.name}-{tmp_path.name}",
+            "JOBS_QUEUE": f"test-{os.getpid()}-{tmp_path.parent.name}-{tmp_path.name}",
             **own_queue,
             **config,
         }

@@ -1,7 +1,7 @@
 """The scaled-out layout for tests: a Redis (REDIS_URL, or one started here), and a
 cluster of real processes — app processes under gunicorn and ``flask worker``s — on
-one shared database (DATABASE_URL when set, else a SQLite file), as ``make cluster``
-runs them."""
+one shared database (the test's own: a SQLite file, or on the Postgres run its
+Postgres database), as ``make cluster`` runs them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 import redis
 import requests
 
-from tests.conftest import make_test_app, wait_until
+from tests.conftest import make_test_app, test_database_url, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -64,9 +64,7 @@ class Cluster:
     process reaches the same database through its own app (which runs no jobs)."""
 
     def __init__(self, tmp_path: Path, redis_url: str, sandbox_url: str, **settings):
-        self.database_url = os.environ.get("DATABASE_URL") or (
-            f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-        )
+        self.database_url = test_database_url(tmp_path)
         self.env = {
             **os.environ,
             "FLASK_APP": "app",

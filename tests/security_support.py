@@ -15,6 +15,7 @@ from models.api_token import ApiToken
 from models.db import db, execute
 from models.import_run import ImportRun
 from models.stripe_account import ConnectAttempt, StripeAccount
+from models.sync_check import SyncCheck
 from models.webhook_event import WebhookEvent
 from tests.conftest import make_customer
 
@@ -81,6 +82,7 @@ class Rows:
                 deleted_in_stripe_at=datetime(2026, 1, 1),
             ).id,
             "run_id": ImportRun.create(business=business, status="failed").id,
+            "check_id": SyncCheck.create(business=business, status="succeeded").id,
             "token_id": ApiToken.issue(business.owner, business, "agent", "read_write")[0].id,
             "attempt_id": attempt.id,
             "business_id": business.id,

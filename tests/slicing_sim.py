@@ -2,8 +2,11 @@
 exactly as ``sync.import_pass.Pass`` does — workers take slices and fetch pages, one
 writer commits them in order — over Stripe's list semantics as the sandbox implements
 them (``stripe_sandbox.index.page``), with a seeded schedule instead of real threads.
-Property tests use it to try thousands of distributions and interleavings per second,
-including crashes (resume from the last committed plan) and cursors that vanish.
+A request is two steps, as over the network: Stripe answers it when it is sent, and
+the worker hands the page to the plan later, so other workers may split its slice in
+between. Property tests use it to try thousands of distributions and interleavings per
+second, including crashes (resume from the last committed plan) and cursors that
+vanish; every request's cursor is checked against its ``created`` range.
 """
 
 from __future__ import annotations
@@ -63,6 +66,29 @@ class Outcome:
     requests: int = 0
     committed: set = field(default_factory=set)
     plans: list = field(default_factory=list)
+    # Requests whose starting_after customer lies outside their created range.
+    stray_cursors: list = field(default_factory=list)
+
+
+def check(plan: Plan) -> None:
+    """Raise AssertionError unless every cursor of the plan, committed or fetched, lies
+    inside its slice's range."""
+    for s, cursor in zip(plan.slices, plan._cursors, strict=True):
+        for after, last, lt in ((s.after, s.last, s.lt), (cursor.after, cursor.last, cursor.lt)):
+            if after is None:
+                continue
+            assert s.gte is None or last >= s.gte, (s, cursor)
+            assert lt is None or last < lt, (s, cursor)
+
+
+def _check_cursor(account: Account, params: dict, outcome: Outcome) -> None:
+    after = params.get("starting_after")
+    if after is None:
+        return
+    low, high = created_bounds(params.get("created"))
+    created = account.by_id()[after][0]
+    if (low is not None and created < low) or (high is not None and created >= high):
+        outcome.stray_cursors.append(params)
 
 
 def run(
@@ -84,9 +110,10 @@ def run(
     saved = plan.to_json()
     queue: deque = deque()  # (slice, customers, position), written in order
     busy: dict[int, int | None] = dict.fromkeys(range(workers))  # worker -> slice
+    answers: dict[int, tuple] = {}  # worker -> (params, customers, has_more) in flight
     step = 0
     while True:
-        plan.check()
+        check(plan)
         if plan.finished and not queue and all(i is None for i in busy.values()):
             return outcome
         step += 1
@@ -109,14 +136,17 @@ def run(
         if index is None:
             busy[actor] = plan.take()
             continue
+        if actor in answers:  # the answer arrives
+            params, customers, more = answers.pop(actor)
+            position = plan.fetched(index, params, customers, more)
+            queue.append((index, customers[: position.kept], position))
+            if position.done:
+                busy[actor] = None
+            continue
         params = plan.request(index)
+        _check_cursor(account, params, outcome)
         outcome.requests += 1
         try:
-            customers, more = account.list(params)
+            answers[actor] = (params, *account.list(params))
         except KeyError:
             plan.restart_at(index)
-            continue
-        position = plan.fetched(index, params, customers, more)
-        queue.append((index, customers, position))
-        if position.done:
-            busy[actor] = None

@@ -16,6 +16,7 @@ from tests.test_connect_support import (  # noqa: F401  (fixtures)
     connect,
     connect_app_fixture,
     has_access,
+    imports_idle,
     link_of,
     page_text,
     sandbox_fixture,
@@ -28,8 +29,9 @@ def _connected(client, csrf, sandbox, business, customers=0):
     account = sandbox.create_account(customers=customers, connected=False)
     connect(client, csrf, sandbox, account)
     assert link_of(business).is_connected
-    # Let the connect import finish, so it cannot race the test's own Stripe calls.
-    wait_until(lambda: _finished(business))
+    # Let the connect import (and the catch-up it queues) finish, so neither can race
+    # the test's own Stripe calls.
+    wait_until(lambda: _finished(business) and imports_idle(), timeout=60)
     return account
 
 

@@ -3,11 +3,14 @@ SandboxServer, and the OAuth round trip as the owner's browser would make it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from models.import_run import ACTIVE, ImportRun
+from models.catch_up_state import CatchUpState
+from models.db import db_clock
+from models.import_run import ACTIVE, SUCCEEDED, ImportRun
 from models.stripe_account import StripeAccount
 from stripe_sandbox.testing import SandboxServer
 from tests.conftest import make_test_app, wait_until
@@ -25,7 +28,31 @@ def make_app(tmp_path, sandbox):
 
 
 def imports_idle() -> bool:
-    return not ImportRun.select().where(ImportRun.status.in_(ACTIVE)).exists()
+    """No import running, and none of the work an import leads to (the catch-up each
+    successful import queues) running or about to: a test may then change Stripe
+    without racing it."""
+    if ImportRun.select().where(ImportRun.status.in_(ACTIVE)).exists():
+        return False
+    if CatchUpState.select().where(CatchUpState.running_token.is_null(False)).exists():
+        return False
+    return all(_caught_up_after_import(link) for link in StripeAccount.select())
+
+
+# The catch-up an import queues starts within moments; past this, it ran or is not coming.
+CATCH_UP_GRACE = timedelta(seconds=3)
+
+
+def _caught_up_after_import(link: StripeAccount) -> bool:
+    """A connected link whose latest import succeeded has had the catch-up that import
+    queues, or that import ended long enough ago that it would have started."""
+    run = ImportRun.latest_for(link.business_id)
+    if not link.is_connected or run is None or run.status != SUCCEEDED:
+        return True
+    if run.finished_at <= db_clock() - CATCH_UP_GRACE:
+        return True
+    ran = CatchUpState.for_business(link.business_id).last_run_at
+    # Whole-second clocks may round the catch-up's time below the import's end.
+    return ran is not None and ran >= run.finished_at - timedelta(seconds=1)
 
 
 @pytest.fixture(name="app")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from models.db import db, is_postgres, write_transaction
+from tests.conftest import make_test_app
 
 pytestmark = pytest.mark.postgres_only
 
@@ -19,7 +20,11 @@ def test_the_url_picks_postgres(app):
     assert is_postgres()
 
 
-def test_requests_reuse_pooled_connections(app, client):
+def test_requests_reuse_pooled_connections(tmp_path):
+    # No consumer threads: they would borrow the pooled connection between requests.
+    app = make_test_app(tmp_path, JOBS_IN_PROCESS="0")
+    client = app.test_client()
+
     @app.get("/_pid")
     def pid():
         return str(_backend_pid())

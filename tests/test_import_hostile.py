@@ -24,7 +24,7 @@ def test_an_import_page_skips_bad_customers_with_a_reason_and_imports_the_rest(
     calls = []
 
     def hostile_first_page(self, params):
-        response = real(self, params)
+        response, read_second = real(self, params)
         data = response.data["data"]
         calls.append(params)
         # The run's first request only plans the slices; spoil the first page written.
@@ -32,7 +32,7 @@ def test_an_import_page_skips_bad_customers_with_a_reason_and_imports_the_rest(
             data[0]["created"] = 10**12
             data[1]["name"] = "\ud800"
             spoiled.extend([data[0]["id"], data[1]["id"]])
-        return response
+        return response, read_second
 
     monkeypatch.setattr(Pass, "list_customers", hostile_first_page)
     run = importer.run_in_foreground(business.id, app.config)

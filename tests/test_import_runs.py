@@ -108,7 +108,9 @@ def test_a_task_delivered_twice_runs_the_import_once(app, sandbox, business):
 def test_a_stopping_worker_hands_its_run_back_and_the_next_one_resumes(app, sandbox, business):
     account = sandbox.create_account(customers=2000)
     link(business, account)
-    app.config.update(STRIPE_RATE_LIMIT=10, IMPORT_WORKERS=2)  # slow enough to stop midway
+    # 2.7 requests a second: the 20 pages take over 7 s, so the stop lands midway even on
+    # a loaded machine.
+    app.config.update(STRIPE_RATE_LIMIT=3, IMPORT_WORKERS=2)
     run_id = import_jobs.start_import(business.id, config=app.config).id
     wait_until(lambda: ImportRun.get_by_id(run_id).pages >= 2, message="two pages")
     jobs.stop_consumer()

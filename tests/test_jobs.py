@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import threading
 from datetime import timedelta
 
 import pytest
@@ -65,7 +66,12 @@ def test_a_new_app_stops_the_previous_apps_consumer(tmp_path):
 
 
 def test_web_processes_only_enqueue_when_scaled_out(tmp_path, redis_url):
-    make_test_app(tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=f"q-{tmp_path.name}", AUTO_MIGRATE="1")
+    make_test_app(
+        tmp_path,
+        REDIS_URL=redis_url,
+        JOBS_QUEUE=f"q-{os.getpid()}-{tmp_path.name}",
+        AUTO_MIGRATE="1",
+    )
     assert jobs._consumer is None
     jobs.huey.flush()
     from sync.import_jobs import run_import
@@ -73,6 +79,33 @@ def test_web_processes_only_enqueue_when_scaled_out(tmp_path, redis_url):
     run_import(12345)
     assert jobs.huey.pending_count() == 1  # waiting in Redis for a `flask worker`
     jobs.huey.flush()
+
+
+def test_a_stopping_consumers_worker_hands_a_task_it_takes_back(tmp_path, redis_url):
+    # Redis's blocking read can hand a worker a task after its consumer began to stop
+    # (an import a stopping sibling just requeued): it must go back, not run here.
+    queue = f"q-{os.getpid()}-{tmp_path.name}"
+    make_test_app(tmp_path, REDIS_URL=redis_url, JOBS_QUEUE=queue, AUTO_MIGRATE="1")
+    jobs.huey.flush()
+    from sync.import_jobs import run_import
+
+    run_import(12345)
+    stop = threading.Event()
+    stop.set()
+    worker = jobs._Worker(jobs.huey, stop, 0.05, 2.0, 1.5)
+    worker.loop()
+    assert [task.args for task in jobs.huey.pending()] == [(12345,)]
+    jobs.huey.flush()
+
+
+def test_a_task_that_starts_while_the_consumer_stops_is_told_to_stop(app):
+    with jobs.stoppable() as before:
+        jobs._stop_running_tasks()
+        with jobs.stoppable() as after:
+            assert before.is_set() and after.is_set()
+    jobs.start_consumer(1)  # a new consumer's tasks run on
+    with jobs.stoppable() as fresh:
+        assert not fresh.is_set()
 
 
 def test_the_database_clock_drives_heartbeats(app):
@@ -88,7 +121,7 @@ def test_scaled_out_processes_refuse_an_old_schema_and_embedded_ones_migrate(tmp
         "TESTING": True,
         "SECRET_KEY": "k",
         "DATABASE_URL": str(tmp_path / "old.sqlite3"),
-        "JOBS_QUEUE": f"q-{tmp_path.name}",
+        "JOBS_QUEUE": f"q-{os.getpid()}-{tmp_path.name}",
         "AUTO_MIGRATE": "",  # the default, whatever the test run's environment says
     }
     missing = [m.version for m in available() if m.version > 7]

@@ -114,3 +114,22 @@ def test_0010_moves_search_to_the_business_scoped_index(tmp_path):
             0,
             None,
         )
+
+
+def test_0014_adds_catch_up_state_and_keeps_events(tmp_path):
+    """Events recorded before 0014 count as delivered by the webhook; the catch-up
+    state table starts empty; the held-events index exists."""
+    from tests.conftest import database_at
+
+    database_at(tmp_path, 12)
+    with db.connection_context():
+        db.execute_sql(
+            "INSERT INTO webhook_event (event_id, type, account_id, business_id, created,"
+            " received_at, outcome, payload) VALUES ('evt_1', 'customer.created', 'acct_1',"
+            " 1, 1700000000, '2026-01-01', 'applied', '{}')"
+        )
+        assert 14 in migrate(db)
+        assert db.execute_sql("SELECT recovered FROM webhook_event").fetchone() == (0,)
+        assert db.execute_sql("SELECT count(*) FROM catch_up_state").fetchone() == (0,)
+        indexes = {row[0] for row in db.execute_sql("SELECT name FROM sqlite_master")}
+        assert "webhook_event_held" in indexes

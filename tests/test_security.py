@@ -15,6 +15,7 @@ from models import Business, Customer, User
 from models.api_token import ApiToken
 from models.import_run import ImportRun
 from models.stripe_account import ConnectAttempt
+from models.sync_check import SyncCheck
 from models.webhook_event import WebhookEvent
 from stripe_sandbox.testing import SandboxServer
 from tests import test_connect_support as connect_steps
@@ -229,6 +230,7 @@ def _connected_owner_walk(app, sandbox) -> dict[str, str]:
     values = {
         "customer_id": make_customer(business).id,
         "run_id": ImportRun.latest_for(business).id,
+        "check_id": SyncCheck.create(business=business, status="succeeded").id,
         "token_id": ApiToken.issue(owner, business, "agent", "read_write")[0].id,
         "attempt_id": pending.id,
         "business_id": business.id,

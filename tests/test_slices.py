@@ -22,7 +22,7 @@ from sync.slices import (
     Slice,
     list_params,
 )
-from tests.slicing_sim import Account, run
+from tests.slicing_sim import Account, check, run
 
 T = 1_700_000_000
 
@@ -79,7 +79,7 @@ def test_a_long_newest_page_buys_a_head_start():
     assert plan.head_start == HEAD_START
     taken = [plan.take() for _ in range(HEAD_START)]  # HEAD_START slices in all
     assert taken == [*range(1, HEAD_START), None]
-    plan.check()
+    check(plan)
 
 
 def test_a_split_hands_the_thief_the_lower_part_and_keeps_the_cursor_in_range():
@@ -93,7 +93,7 @@ def test_a_split_hands_the_thief_the_lower_part_and_keeps_the_cursor_in_range():
     last = plan._cursors[0].last
     assert victim.gte <= last
     assert last - victim.gte == pytest.approx(20 * PAGE * 60, rel=0.01)
-    plan.check()
+    check(plan)
 
 
 def test_a_single_second_is_never_split_its_cursor_is_followed():
@@ -121,7 +121,31 @@ def test_a_bounded_slice_with_many_pages_left_is_halved():
     assert plan.slices[thief].gte == T - 7000
     assert plan.slices[thief].lt == plan.slices[0].gte
     assert plan.slices[0].gte < plan._cursors[0].last
-    plan.check()
+    check(plan)
+
+
+def test_a_page_asked_for_before_a_split_keeps_only_its_slices_customers():
+    """The victim's request is in flight when a thief takes the lower half; the answer
+    reaches into the thief's range. The victim writes only its own customers, keeps no
+    cursor outside its range, and is done (a list page is contiguous)."""
+    plan = Plan([Slice(T - 7000, T + 1)])
+    plan.take()
+    _full_pages(plan, 0, 20, T)  # customers T .. T-1999, one a second
+    params = plan.request(0)  # sent; Stripe answers from before the split
+    thief = plan.take()
+    cut = plan.slices[0].gte
+    assert plan.slices[thief].lt == cut and params["created"]["gte"] < cut
+    answer = [{"id": f"cus_late_{k}", "created": T - 2000 - 50 * k} for k in range(PAGE)]
+    position = plan.fetched(0, params, answer, True)
+    mine = [c for c in answer if c["created"] >= cut]
+    assert 0 < len(mine) < PAGE
+    assert position.kept == len(mine)
+    assert (position.after, position.last) == (mine[-1]["id"], mine[-1]["created"])
+    assert position.done
+    plan.committed(0, position)
+    check(plan)
+    assert plan._cursors[thief].after is None  # the thief starts without a cursor
+    assert "starting_after" not in plan.request(thief)
 
 
 def test_the_tail_pass_has_its_own_budget():
@@ -171,7 +195,7 @@ def test_a_restarted_slice_saves_its_narrowed_bound_when_the_page_commits():
     items, more = account.list(params)
     plan.committed(0, plan.fetched(0, params, items, more))
     assert plan.slices[0].lt == params["created"]["lt"]
-    plan.check()
+    check(plan)
 
 
 def test_a_plan_saved_by_the_previous_version_resumes():
@@ -234,6 +258,19 @@ def test_every_customer_is_read_within_the_request_budget(clusters, workers, see
     outcome = run(account, workers=workers, rng=rng)
     assert outcome.committed == {k[2] for k in account.keys}
     assert outcome.requests <= request_bound(stamps)
+    assert outcome.stray_cursors == []
+
+
+@SIM
+@given(distribution, st.integers(2, 16), st.integers(0, 2**32))
+def test_no_request_carries_a_cursor_outside_its_created_range(clusters, workers, seed):
+    """Splits land while requests are in flight (tests/slicing_sim.py), so a page may
+    reach below its slice's new bound: its cursor must not follow it there."""
+    rng = random.Random(seed)
+    account = Account.with_stamps(stamps_of(clusters, rng))
+    outcome = run(account, workers=workers, rng=rng)
+    assert outcome.stray_cursors == []
+    assert outcome.committed == {k[2] for k in account.keys}
 
 
 @SIM

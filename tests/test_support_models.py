@@ -162,6 +162,8 @@ def test_a_second_disconnection_is_not_recorded_twice(business):
 
 def test_a_deauthorization_webhook_records_a_revocation(client, business):
     StripeAccount.attach(business, ACCOUNT, livemode=False)
+    # Connected well before the event, so the revocation is trusted as is.
+    StripeAccount.update(connected_at=datetime(2025, 1, 1)).execute()
     application = {"id": "ca_1", "object": "application", "name": "ShingleAI"}
     deliver(client, make_event("account.application.deauthorized", application))
     assert kinds(business)[-1] == ("revoked", ACCOUNT, None)

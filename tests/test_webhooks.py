@@ -195,6 +195,8 @@ def test_update_after_delete_does_not_resurrect(client, link):
 
 
 def test_deauthorized_disconnects_the_link(client, link):
+    # A revocation clearly after the connection is trusted without asking Stripe.
+    StripeAccount.update(connected_at=datetime(2025, 1, 1)).execute()
     application = {"id": "ca_platform", "object": "application", "name": "ShingleAI"}
     event = make_event("account.application.deauthorized", application, created=BASE + 7)
     assert deliver(client, event).json["outcome"] == "applied"
@@ -202,8 +204,8 @@ def test_deauthorized_disconnects_the_link(client, link):
     assert stored.status == "disconnected"
     assert stored.disconnect_reason == "Access was revoked in Stripe"
     assert stored.disconnected_at == datetime.fromtimestamp(BASE + 7, UTC).replace(tzinfo=None)
-    # Nothing more is routed to the business once the link is gone.
-    assert deliver(client, created_event()).json["outcome"] == "ignored"
+    # Nothing more is applied once the link is gone: later changes wait for a reconnect.
+    assert deliver(client, created_event()).json["outcome"] == "held"
     assert Customer.select().count() == 0
 
 
@@ -240,10 +242,25 @@ def test_unknown_account_is_recorded_as_ignored(client, link):
     assert Customer.select().count() == 0
 
 
-def test_disconnected_account_is_ignored(client, link):
+def test_a_change_from_a_disconnected_account_is_held_for_its_business(client, link):
     link.mark_disconnected("Disconnected by the owner")
-    assert deliver(client, created_event()).json["outcome"] == "ignored"
+    assert deliver(client, created_event()).json["outcome"] == "held"
     assert Customer.select().count() == 0
+    stored = WebhookEvent.get()
+    assert stored.business_id == link.business_id and "reconnected" in stored.error
+
+
+def test_a_deauthorization_while_disconnected_is_ignored_not_held(client, link):
+    link.mark_disconnected("Disconnected by the owner")
+    application = {"id": "ca_platform", "object": "application", "name": "ShingleAI"}
+    event = make_event("account.application.deauthorized", application)
+    assert deliver(client, event).json["outcome"] == "ignored"
+
+
+def test_a_change_from_an_account_switched_away_from_is_ignored(client, link):
+    link.mark_disconnected("gone")
+    StripeAccount.update(account_id="acct_1Other").execute()
+    assert deliver(client, created_event()).json["outcome"] == "ignored"
 
 
 def test_livemode_that_does_not_match_the_keys_is_ignored(client, link):

@@ -101,6 +101,8 @@ def test_panel_shows_only_the_owners_business(client, link, logged_in, owner):
 
 
 def test_panel_says_when_stripe_was_disconnected(client, link, logged_in):
+    # Connected well before the event, so the revocation is trusted as is.
+    StripeAccount.update(connected_at=datetime(2025, 1, 1)).execute()
     application = {"id": "ca_1", "object": "application", "name": "ShingleAI"}
     deliver(client, make_event("account.application.deauthorized", application))
     html = panel(client)

@@ -136,8 +136,9 @@ def _pending_switch(attempt_id: int):
 @bp.get("/stripe/switch/<int:attempt_id>")
 @login_required
 def switch(attempt_id: int):
-    """Ask whether to replace the disconnected account by a different one. Only a
-    page: GET and HEAD never decide anything."""
+    """Ask whether to replace the linked account by a different one (after a
+    disconnect, or when another tab connected one at the same moment). Only a page:
+    GET and HEAD never decide anything."""
     attempt, link = _pending_switch(attempt_id)
     return render_template("stripe_connect/switch.html", attempt=attempt, link=link)
 
@@ -161,7 +162,8 @@ def decide_switch(attempt_id: int):
         connect.decline_switch(g.business, attempt, current_app.config)
     except ConnectRefused as refused:
         return _back(str(refused))
-    return _back(f"Nothing changed: {link.label} stays disconnected.")
+    state = "connected" if link.is_connected else "disconnected"
+    return _back(f"Nothing changed: {link.label} stays {state}.")
 
 
 @bp.get("/stripe/disconnect")

@@ -1,4 +1,5 @@
-"""Stripe webhooks (``POST /webhooks/stripe``) and the sync health panel."""
+"""Stripe webhooks (``POST /webhooks/stripe``), the sync health panel, and the owner's
+Replay of an event our automatic replays no longer retry."""
 
 from __future__ import annotations
 
@@ -7,21 +8,26 @@ from flask import (
     Flask,
     abort,
     current_app,
+    flash,
     g,
     jsonify,
+    redirect,
     render_template,
     request,
     url_for,
 )
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from models.webhook_event import OUTCOME_LABELS
+from models.stripe_account import StripeAccount
+from models.webhook_event import OUTCOME_LABELS, WebhookEvent
 from sync import importer, webhook_input, webhooks
 from sync.webhook_health import health_for
+from sync.webhook_replay import NotReplayable, replay
 from views import body_limits
 from views.auth import login_required
 from views.csrf import exempt
 from views.public_url import public_url
+from views.rendering import wants_fragment
 
 bp = Blueprint("webhooks", __name__, cli_group=None)
 
@@ -94,3 +100,29 @@ def _health_context() -> dict | None:
 def health():
     """The panel alone, for its own periodic htmx refresh."""
     return render_template("webhooks/_health.html", **_health_context())
+
+
+@bp.post("/stripe/events/<int:webhook_event_id>/replay")
+@login_required
+def replay_event(webhook_event_id: int):
+    """Apply a failed event of the owner's business again from its payload (through
+    the support console's audited replay); another business's event does not exist."""
+    row = WebhookEvent.get_or_none(WebhookEvent.id == webhook_event_id)
+    accounts = StripeAccount.accounts_ever(g.business)
+    if row is None or not row.belongs_to(g.business.id, accounts):
+        abort(404)
+    try:
+        result = replay(row, g.business, g.user, current_app.config)
+    except NotReplayable as refused:
+        message = str(refused)
+    else:
+        message = (
+            f"Replayed {row.type}: {OUTCOME_LABELS.get(result.outcome, result.outcome)}."
+            if result.status == 200
+            else f"Replayed {row.type}: it still could not be applied, and is retried "
+            "automatically again."
+        )
+    if wants_fragment():
+        return render_template("webhooks/_health.html", **_health_context(), replay_message=message)
+    flash(message)
+    return redirect(url_for("stripe_connect.index"))

@@ -5,6 +5,7 @@ a readable API reference, Status and Access), and the favicon."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -53,7 +54,8 @@ def test_problem_is_red_and_check_is_not(logged_in_page, live_server, business):
         created=1_700_000_000,
         outcome="failed",
         payload="{}",
-    )
+        next_replay_at=datetime.now(UTC).replace(tzinfo=None) + timedelta(minutes=5),
+    )  # still being replayed: a warning ("Check"), not a problem
     page = logged_in_page
     page.goto(f"{live_server.url}/stripe")
     problem = page.locator("#health-checks .badge-problem")
