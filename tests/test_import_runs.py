@@ -245,7 +245,7 @@ def test_migration_0005_keeps_existing_data(tmp_path):
 
 
 def test_heartbeats_go_on_through_rate_limit_waits(app, sandbox, business):
-    account = sandbox.create_account(customers=250)
+    account = sandbox.create_account(customers=1000)
     link(business, account)
     # Under two requests a second: probing the account (several requests, no page to
     # write) waits far longer than the run may stay silent.
@@ -260,6 +260,9 @@ def test_heartbeats_go_on_through_rate_limit_waits(app, sandbox, business):
 
     run = wait_until(watch, timeout=60, message="the run ending")
     assert run.status == "succeeded", run.last_error
-    assert len(marked) > 20 and set(marked) == {0}  # watched throughout; never looked dead
+    # The run outlived its stale window (1 s) three times over, watched throughout (how
+    # many looks that took depends on the machine), and never looked dead.
+    assert (run.finished_at - run.started_at).total_seconds() > 3
+    assert len(marked) > 1 and set(marked) == {0}
     assert run.attempts == 1
     assert_mirrors(sandbox, account, business)
