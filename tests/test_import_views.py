@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 from models import Business, User
+from models.catch_up_state import CatchUpState
 from models.import_run import ImportRun
 from models.user import utcnow
-from tests.import_support import app, assert_mirrors, link, sandbox, wait_for_run
+from tests.import_support import app, assert_mirrors, link, sandbox, wait_for_run, wait_until
 
 __all__ = ["app", "sandbox"]
 HTMX = {"HX-Request": "true"}
@@ -135,6 +136,8 @@ def test_cli_imports_with_progress(runner, sandbox, business):
     assert result.exit_code == 0, result.output
     assert "Imported 250 customers" in result.output
     assert_mirrors(sandbox, account, business)
+    # Followed by a catch-up, as a queued import is.
+    wait_until(lambda: CatchUpState.for_business(business.id).last_trigger == "import")
     again = runner.invoke(args=["import-customers", "--business-id", str(business.id)])
     assert again.exit_code == 0 and "Imported 250 customers" in again.output
 

@@ -22,7 +22,7 @@ from models.business import Business
 from models.import_run import ImportRun
 from models.stripe_account import StripeAccount
 from models.user import User
-from sync import import_jobs, importer
+from sync import catch_up_jobs, import_jobs, importer
 from views.auth import login_required
 from views.rendering import htmx
 from views.throttle import throttle
@@ -140,4 +140,7 @@ def import_customers(business_id: int | None, email: str | None) -> None:
             bar.update(1000 - bar.pos)
     if run.status != "succeeded":
         raise click.ClickException(f"import run {run.id} failed: {run.last_error}")
+    # As after a queued import: events lost while it ran, and any gap catch-up flagged
+    # before it, are settled by the catch-up that follows (on the job queue's workers).
+    catch_up_jobs.after_import(business.id)
     click.echo(f"Imported {run.total:,} customers in {run.elapsed_seconds} s (run {run.id}).")
