@@ -111,7 +111,7 @@ def test_upgrading_to_0017_fills_the_search_column_of_existing_rows():
                 " updated_at, stripe_object) VALUES (1, 'Plain', 'p@example.com', 1, now(),"
                 ' now(), \'{"phone": "+44 20 7946 0018"}\')'
             )
-            assert migrate(old) == [18]
+            assert migrate(old) == [17]
             found = old.execute_sql(
                 "SELECT name FROM customer WHERE business_id = 1 AND search_text ILIKE %s",
                 (like_pattern("7946"),),
