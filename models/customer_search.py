@@ -87,6 +87,8 @@ def _object_texts(stripe_object: str | None) -> list[str]:
     """The phone and metadata values of Stripe's customer JSON, when it is readable."""
     if not stripe_object:
         return []
+    if not _may_hold_texts(stripe_object):
+        return []
     try:
         obj = json.loads(stripe_object)
     except (ValueError, RecursionError):
@@ -100,20 +102,44 @@ def _object_texts(stripe_object: str | None) -> list[str]:
     return texts
 
 
+def _may_hold_texts(stripe_object: str) -> bool:
+    """False when the JSON cannot have a ``phone`` or ``metadata`` key, so the trigger
+    need not parse it (most stored objects leave both out: models/stripe_object.py). A
+    key is either spelled out in quotes or written with a ``\\u`` escape."""
+    if not isinstance(stripe_object, str):
+        return True
+    return '"phone"' in stripe_object or '"metadata"' in stripe_object or "\\u" in stripe_object
+
+
+def _grams(text: str) -> tuple[list[str], list[str]]:
+    """The hex of each triple of characters of ``text``, and of each single and pair."""
+    if text.isascii():  # one byte, two hex digits, per character: slice the whole hex
+        whole = text.encode("ascii").hex()
+        size = len(whole)
+        triples = [whole[i : i + 6] for i in range(0, size - 4, 2)]
+        short = [whole[i : i + 2] for i in range(0, size, 2)]
+        short += [whole[i : i + 4] for i in range(0, size - 2, 2)]
+        return triples, short
+    hexes = _char_hexes(text)
+    pairs = [a + b for a, b in itertools.pairwise(hexes)]
+    return [pair + c for pair, c in zip(pairs, hexes[2:], strict=False)], hexes + pairs
+
+
 def search_terms(business_id, name, email, stripe_object) -> str:
     """The FTS5 document of one customer row (see the module docstring)."""
     prefix = f"{business_id}z"
+    between = " " + prefix  # joins terms that each carry the prefix
     texts = [str(t).lower() for t in (name, email, *_object_texts(stripe_object)) if t]
-    words, short = [], set()
+    sections, short = [], set()
     for text in texts:
-        hexes = _char_hexes(text)
-        pairs = [a + b for a, b in itertools.pairwise(hexes)]
-        words.extend(prefix + pair + c for pair, c in zip(pairs, hexes[2:], strict=False))
-        words.append(GAP)
-        short.update(hexes)
-        short.update(pairs)
-    words.extend(prefix + gram for gram in sorted(short))
-    return " ".join(words)
+        triples, grams = _grams(text)
+        if triples:
+            sections.append(prefix + between.join(triples))
+        sections.append(GAP)
+        short.update(grams)
+    if short:
+        sections.append(prefix + between.join(sorted(short)))
+    return " ".join(sections)
 
 
 register_sqlite_function(search_terms, TERMS_FUNCTION, 4)

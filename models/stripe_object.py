@@ -46,6 +46,9 @@ FRESH: dict[str, Any] = {
     "test_clock": None,
 }
 _ABSENT = "_absent"
+_MISSING = object()
+# One encoder for every call (``json.dumps`` with options builds a new one each time).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _same(value: Any, fresh: Any) -> bool:
@@ -66,7 +69,7 @@ def _tax_id_list(customer_id: str, data: list) -> dict[str, Any]:
 
 def pack(obj: Mapping[str, Any]) -> str:
     """The stored text of a customer object (a plain dict, JSON-ready)."""
-    kept = {k: v for k, v in obj.items() if not (k in FRESH and _same(v, FRESH[k]))}
+    kept = {k: v for k, v in obj.items() if not _same(v, FRESH.get(k, _MISSING))}
     tax_ids = kept.get("tax_ids")
     standard = (
         isinstance(tax_ids, dict)
@@ -78,7 +81,7 @@ def pack(obj: Mapping[str, Any]) -> str:
     absent = [k for k in FRESH if k not in obj]
     if absent:
         kept[_ABSENT] = absent
-    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(kept)
 
 
 def unpack(text: str | None) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ The import (a page of snapshots) and the webhooks (one event) both come through
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from peewee import EXCLUDED
 
 from models.customer import Customer
 from models.customer_removal import removed_ids
-from models.db import write_transaction
+from models.db import db, write_transaction
 from models.stripe_account import LinkFence, StripeAccount
 from models.stripe_object import pack, unpack
 from models.user import utcnow
@@ -90,8 +91,22 @@ def _kept_objects(business_id: int, changes: list[Change]) -> dict[str, str]:
     return dict(rows.tuples())
 
 
+# The columns of the upsert's VALUES, in order: the ones a change writes (the keys of
+# ``_fields``), then the ones set only when the row is inserted.
+_WRITTEN = (
+    "stripe_object",
+    "name",
+    "email",
+    "customer_since",
+    "stripe_version_at",
+    "stripe_version_source",
+    "updated_at",
+)
+_INSERTED = (*_WRITTEN, "deleted_in_stripe_at", "business", "stripe_customer_id", "created_at")
+
+
 def _fields(change: Change, now: datetime, kept: dict[str, str]) -> dict:
-    """The columns a change writes: the one list of what Stripe data lands in a row."""
+    """The columns a change writes (``_WRITTEN``): what Stripe data lands in a row."""
     return {
         "stripe_object": stripe_object(change.customer, kept.get(change.customer["id"])),
         "name": _field(change.customer, "name"),
@@ -117,35 +132,66 @@ def _rounds(changes: Sequence[Change]) -> list[list[Change]]:
     return rounds
 
 
-def _upsert(business_id: int, changes: list[Change], now: datetime) -> dict[str, tuple]:
-    """One conditional upsert of full changes: inserted, or updated where the ordering
-    rule lets them win. Returns {stripe id: (created_at, deleted_in_stripe_at)} of the
-    rows it wrote. Rows go in Stripe-id order, so concurrent batches lock rows in one
-    order and cannot deadlock."""
-    rows = []
-    kept = _kept_objects(business_id, changes)
-    for change in sorted(changes, key=lambda c: c.customer["id"]):
-        fields = _fields(change, now, kept)
-        rows.append(
-            {
-                **fields,
-                "deleted_in_stripe_at": _deleted_at(change),
-                "business": business_id,
-                "stripe_customer_id": change.customer["id"],
-                "created_at": now,
-            }
-        )
-    written = {column: EXCLUDED[column] for column in fields}
-    query = (
-        Customer.insert_many(rows)
+_RETURNED = (Customer.stripe_customer_id, Customer.created_at, Customer.deleted_in_stripe_at)
+
+
+def _upsert_query(rows: list[tuple]):
+    """The conditional upsert of ``rows`` (values in ``_INSERTED`` order), as peewee
+    builds it: inserted, or updated where the ordering rule lets them win."""
+    written = {getattr(Customer, column): EXCLUDED[column] for column in _WRITTEN}
+    return (
+        Customer.insert_many(rows, fields=[getattr(Customer, c) for c in _INSERTED])
         .on_conflict(
             conflict_target=[Customer.business, Customer.stripe_customer_id],
             update={**written, Customer.deleted_in_stripe_at: deletion_kept()},
             where=newer_condition(),
         )
-        .returning(Customer.stripe_customer_id, Customer.created_at, Customer.deleted_in_stripe_at)
+        .returning(*_RETURNED)
     )
-    return {stripe_id: (created, deleted) for stripe_id, created, deleted in query.tuples()}
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(backend: type, count: int) -> tuple[str, tuple]:
+    """The SQL of ``_upsert_query`` for ``count`` rows on ``backend`` (the database's
+    class: its placeholders and quoting), and the parameters after the rows' values.
+    Rendered once per page size: building the query anew for every page of 100 rows
+    cost more CPU than the database spent running it. The text does not depend on the
+    values, which always become placeholders."""
+    width = len(_INSERTED)
+    sql, params = _upsert_query([(None,) * width] * count).sql()
+    return sql, tuple(params[count * width :])
+
+
+_CONVERTERS = tuple(getattr(Customer, column).db_value for column in _INSERTED)
+
+
+def _upsert_sql(rows: list[tuple]) -> tuple[str, list]:
+    """``_upsert_query(rows).sql()``, from the statement rendered once per size: the
+    same text, and the same values converted by the same fields."""
+    sql, tail = _upsert_statement(type(db.obj), len(rows))
+    params = [
+        convert(value) for row in rows for convert, value in zip(_CONVERTERS, row, strict=True)
+    ]
+    params.extend(tail)
+    return sql, params
+
+
+def _upsert(business_id: int, changes: list[Change], now: datetime) -> dict[str, tuple]:
+    """One conditional upsert of full changes: inserted, or updated where the ordering
+    rule lets them win. Returns {stripe id: (created_at, deleted_in_stripe_at)} of the
+    rows it wrote. Rows go in Stripe-id order, so concurrent batches lock rows in one
+    order and cannot deadlock."""
+    kept = _kept_objects(business_id, changes)
+    rows = []
+    for change in sorted(changes, key=lambda c: c.customer["id"]):
+        fields = _fields(change, now, kept)
+        written = tuple(fields[column] for column in _WRITTEN)
+        rows.append((*written, _deleted_at(change), business_id, change.customer["id"], now))
+    created_at, deleted_at = (column.python_value for column in _RETURNED[1:])
+    return {
+        stripe_id: (created_at(created), deleted_at(deleted))
+        for stripe_id, created, deleted in db.execute_sql(*_upsert_sql(rows)).fetchall()
+    }
 
 
 def _mark_deleted(business_id: int, stubs: list[Change], now: datetime) -> set[str]:

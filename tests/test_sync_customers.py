@@ -115,3 +115,22 @@ def test_a_deletion_stub_marks_the_row_and_its_update_time(business):
     assert row(business).name == "A"
     assert row(business).deleted_in_stripe_at is not None
     assert row(business).updated_at > before
+
+
+def test_the_upsert_rendered_once_is_the_one_peewee_builds(business):
+    # The writer renders its upsert once per page size and only fills in the values:
+    # it must send what peewee would build for those very rows, on either backend.
+    from sync import customers
+
+    now = datetime(2026, 1, 2, 3, 4, 5, 600000)
+    deleted = datetime(2026, 1, 1)
+    for count in (1, 3):
+        rows = [
+            (f'{{"id":"cus_{i}"}}', "Ada", None, 1_700_000_000 + i, 500 + i, int(Source.FETCH))
+            for i in range(count)
+        ]
+        rows = [
+            (*written, now, deleted if i % 2 else None, business.id, f"cus_{i}", now)
+            for i, written in enumerate(rows)
+        ]
+        assert customers._upsert_sql(rows) == customers._upsert_query(rows).sql()
