@@ -66,6 +66,17 @@ class ListRequests:
         flask.request_finished.disconnect(self._seen)
 
 
+def test_the_count_is_the_imported_accounts_alone(sandbox):
+    """Another account's listing on the same sandbox (a background reconciliation of an
+    earlier business, say) is not the import's."""
+    mine, other = sandbox.create_account(), sandbox.create_account()
+    client = sandbox.client()
+    with ListRequests(mine) as requests:
+        client.v1.customers.list({"limit": 100}, {"stripe_account": other})
+        client.v1.customers.list({"limit": 100}, {"stripe_account": mine})
+    assert requests.seen == [(200, {"limit": "100"})]
+
+
 def import_counting(app, sandbox, stamps: list[int], workers: int) -> ListRequests:
     """Seed a fresh account with ``stamps``, import it into a fresh business, check the
     result mirrors Stripe; returns the account's list requests made meanwhile."""
