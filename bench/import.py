@@ -8,7 +8,8 @@ share the importer's GIL; each import runs in a fresh child process on a fresh S
 file, so memory figures are its own. 100,000 customers; every run is verified to have
 imported exactly the sandbox's customers (ids, names, emails, dates). Customers are
 spread over three years, except in the "narrow" scenario: all created within 60 s (an
-account migrated into Stripe in one go), an hour ago. Each run prints its list requests
+account migrated into Stripe in one go), an hour ago, and the "one-second" one: all
+created in the same second. Each run prints its list requests
 per customer beside the minimum, 0.010 (one request per 100-customer page), and the
 importer's CPU-seconds.
 
@@ -49,6 +50,9 @@ SCENARIOS = {
     "150ms-25rps": ({"list_latency_ms": 150, "rate_limit": 25}, 25, 2_000, None, YEARS),
     "no-latency-no-limit": ({"list_latency_ms": 0, "rate_limit": None}, 0, 20_000, None, YEARS),
     "narrow-150ms-100rps": ({"list_latency_ms": 150, "rate_limit": 100}, 100, 6_600, 15, 60),
+    # All in one second: a list inside one second can only follow its cursor, one page
+    # after another, so 100 customers per 150 ms page (667/s) is the most it can do.
+    "one-second-150ms-100rps": ({"list_latency_ms": 150, "rate_limit": 100}, 100, 600, None, 1),
 }
 RSS_TARGET_MB = 100
 MIN_REQUESTS_PER_CUSTOMER = 0.010  # one list request per full page of 100

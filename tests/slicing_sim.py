@@ -100,10 +100,13 @@ def run(
     vanish_every: int | None = None,
     outcome: Outcome | None = None,
     saved: str | None = None,
+    lockstep: bool = False,
 ) -> Outcome:
     """Run the main pass to its end (or to step ``crash_at``, then resume from the last
     committed plan). ``vanish_every``: delete a random busy slice's cursor customer
-    every so many steps."""
+    every so many steps. ``lockstep``: the actors take turns in a fixed order instead
+    of at random — every request as slow as every other, as real threads against an
+    evenly slow Stripe, a schedule that random turns rarely reach."""
     outcome = outcome or Outcome()
     plan = Plan.from_json(saved) if saved else Plan.whole()
     outcome.plans.append(plan)
@@ -119,13 +122,15 @@ def run(
         step += 1
         if crash_at is not None and step == crash_at:
             # The process dies: fetched pages in the queue are lost.
-            return run(account, workers=workers, rng=rng, outcome=outcome, saved=saved)
+            return run(
+                account, workers=workers, rng=rng, outcome=outcome, saved=saved, lockstep=lockstep
+            )
         if vanish_every and step % vanish_every == 0 and len(account.deleted) < VANISH_MAX:
             cursors = [plan._cursors[i].after for i in busy.values() if i is not None]
             if any(cursors):
                 account.deleted.add(rng.choice([c for c in cursors if c]))
         actors = ["writer"] * bool(queue) + list(busy)
-        actor = rng.choice(actors)
+        actor = actors[step % len(actors)] if lockstep else rng.choice(actors)
         if actor == "writer":
             index, customers, position = queue.popleft()
             plan.committed(index, position)

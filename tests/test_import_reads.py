@@ -19,7 +19,7 @@ import time
 
 import flask
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from models import Business, User
@@ -33,14 +33,30 @@ _owners = itertools.count()
 
 
 class ListRequests:
-    """Counts the customer list requests the sandbox answers while in a ``with``."""
+    """Counts the customer list requests the sandbox answers for ``account`` while in
+    a ``with``, and keeps each one's status and parameters for a failure's message.
 
-    def __init__(self):
-        self.count = 0
+    Only that account's: the app's own job consumer runs in the test process, and its
+    minute sweeps may reconcile an earlier example's business on the same sandbox
+    (one linked just before a catch-up found it never imported: a "gap") while this
+    import runs. Counting those made one example "take" 9 requests against 8."""
+
+    def __init__(self, account: str):
+        self.account = account
+        self.seen: list[tuple[int, dict]] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.seen)
 
     def _seen(self, sender, response, **extra):
-        if flask.request.path == "/v1/customers" and flask.request.method == "GET":
-            self.count += 1
+        request = flask.request
+        if (
+            request.path == "/v1/customers"
+            and request.method == "GET"
+            and request.headers.get("Stripe-Account") == self.account
+        ):
+            self.seen.append((response.status_code, request.args.to_dict()))
 
     def __enter__(self):
         flask.request_finished.connect(self._seen)
@@ -50,9 +66,20 @@ class ListRequests:
         flask.request_finished.disconnect(self._seen)
 
 
-def import_counting(app, sandbox, stamps: list[int], workers: int) -> int:
+def test_the_count_is_the_imported_accounts_alone(sandbox):
+    """Another account's listing on the same sandbox (a background reconciliation of an
+    earlier business, say) is not the import's."""
+    mine, other = sandbox.create_account(), sandbox.create_account()
+    client = sandbox.client()
+    with ListRequests(mine) as requests:
+        client.v1.customers.list({"limit": 100}, {"stripe_account": other})
+        client.v1.customers.list({"limit": 100}, {"stripe_account": mine})
+    assert requests.seen == [(200, {"limit": "100"})]
+
+
+def import_counting(app, sandbox, stamps: list[int], workers: int) -> ListRequests:
     """Seed a fresh account with ``stamps``, import it into a fresh business, check the
-    result mirrors Stripe; returns the list requests made."""
+    result mirrors Stripe; returns the account's list requests made meanwhile."""
     account = sandbox.create_account()
     if stamps:
         sandbox.seed(account, created=stamps)
@@ -60,11 +87,11 @@ def import_counting(app, sandbox, stamps: list[int], workers: int) -> int:
     business = Business.primary_for(owner)
     link(business, account)
     app.config.update(IMPORT_WORKERS=workers)
-    with ListRequests() as requests:
+    with ListRequests(account) as requests:
         run = importer.run_in_foreground(business.id, app.config)
     assert run.status == "succeeded", run.last_error
     assert_mirrors(sandbox, account, business)
-    return requests.count
+    return requests
 
 
 def _past() -> int:
@@ -86,21 +113,17 @@ SHAPES = {
 def test_list_requests_stay_within_the_budget(app, sandbox, shape, n):
     stamps = SHAPES[shape](n, _past(), random.Random(n))
     requests = import_counting(app, sandbox, stamps, workers=16)
-    assert requests <= request_bound(stamps) + 1
+    assert requests.count <= request_bound(stamps) + 1, requests.seen
 
 
 @pytest.mark.parametrize("n", [0, 1, 100, 101], ids=["empty", "one", "one-page", "page-and-one"])
 def test_small_accounts_take_one_request_a_page(app, sandbox, n):
     requests = import_counting(app, sandbox, [_past() - i for i in range(n)], workers=16)
-    assert requests == max(1, -(-n // 100)) + 1
+    assert requests.count == max(1, -(-n // 100)) + 1, requests.seen
 
 
-# Derandomized: CI runs the same examples every time. One random example in a full run
-# took 9 list requests against a bound of 8 (~650 customers in bursts); not yet explained
-# (closing note of this change), so it is not left to chance whether CI meets it.
 @settings(
     max_examples=8,
-    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -117,6 +140,10 @@ def test_small_accounts_take_one_request_a_page(app, sandbox, n):
     st.integers(1, 16),
     st.integers(0, 2**32),
 )
+# ~650 customers in bursts: the shape of the example that once counted 9 requests
+# against 8 (see ListRequests), with and without a burst an hour past the first.
+@example([(0, 1, 300), (3_700, 10, 200), (90_000_000, 60, 150)], 16, 1)
+@example([(0, 60, 450), (0, 1, 200)], 7, 2)
 def test_any_distribution_is_imported_exactly_within_the_budget(
     app, sandbox, clusters, workers, seed
 ):
@@ -128,4 +155,4 @@ def test_any_distribution_is_imported_exactly_within_the_budget(
         for _ in range(count)
     ]
     requests = import_counting(app, sandbox, stamps, workers=workers)
-    assert requests <= request_bound(stamps) + 1
+    assert requests.count <= request_bound(stamps) + 1, requests.seen

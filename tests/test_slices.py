@@ -10,7 +10,7 @@ import math
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync.slices import (
@@ -250,12 +250,16 @@ SIM = settings(max_examples=150, deadline=None, suppress_health_check=[HealthChe
 
 
 @SIM
-@given(distribution, st.integers(1, 16), st.integers(0, 2**32))
-def test_every_customer_is_read_within_the_request_budget(clusters, workers, seed):
+@given(distribution, st.integers(1, 16), st.integers(0, 2**32), st.booleans())
+# ~650 customers in bursts, in turns as real threads take them: the shape of the one
+# end-to-end example that counted more than its bound (tests/test_import_reads.py).
+@example([(0, 1, 300), (3_700, 10, 200), (90_000_000, 60, 150)], 16, 1, True)
+@example([(0, 60, 450), (0, 1, 200)], 7, 2, True)
+def test_every_customer_is_read_within_the_request_budget(clusters, workers, seed, lockstep):
     rng = random.Random(seed)
     stamps = stamps_of(clusters, rng)
     account = Account.with_stamps(stamps)
-    outcome = run(account, workers=workers, rng=rng)
+    outcome = run(account, workers=workers, rng=rng, lockstep=lockstep)
     assert outcome.committed == {k[2] for k in account.keys}
     assert outcome.requests <= request_bound(stamps)
     assert outcome.stray_cursors == []
