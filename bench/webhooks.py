@@ -33,6 +33,7 @@ from bench.webhooks_procs import (
     sandbox_customers,
     start_gunicorn,
     worker_rss_mb,
+    workers_cpu_seconds,
 )
 from bench.webhooks_profile import profile_workers
 from bench.webhooks_run import check_final_state, run_load
@@ -53,6 +54,9 @@ def report(title: str, load: dict, state: dict, rss: float) -> None:
     lines = [
         f"== {title} ==",
         _row("events sent", f"{load['sent']:,}"),
+        _row("wall time (s)", f"{load['elapsed']:.1f}"),
+        _row("worker CPU (s, both workers)", f"{load['worker_cpu_s']:.1f}"),
+        _row("worker CPU per event (ms)", f"{1000 * load['worker_cpu_s'] / load['sent']:.2f}"),
         _row("throughput (events/s)", f"{load['throughput']:,.0f}", f"target >= 1,500  {ok}"),
         _row("latency p50 (ms)", f"{lat['p50']:.1f}"),
         _row("latency p95 (ms)", f"{lat['p95']:.1f}"),
@@ -79,6 +83,7 @@ def one_run(args, sandbox: Sandbox, customers, stream, workdir: Path, title: str
     with start_gunicorn(db_path, sandbox.url) as server:
         requests = sign_stream(stream, server.host)
         profiler = profile_workers(server, args.profile, workdir / name)
+        cpu = workers_cpu_seconds(server)
         load = run_load(
             server,
             requests,
@@ -87,6 +92,7 @@ def one_run(args, sandbox: Sandbox, customers, stream, workdir: Path, title: str
             business_id=business_id,
             account=sandbox.account,
         )
+        load["worker_cpu_s"] = workers_cpu_seconds(server) - cpu
         if profiler:
             profiler.finish()
         rss = worker_rss_mb(server)

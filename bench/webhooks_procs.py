@@ -155,6 +155,16 @@ def _get(server: Gunicorn, path: str) -> int:
         conn.close()
 
 
+def workers_cpu_seconds(server: Gunicorn) -> float:
+    """User + system CPU the workers have used so far, from /proc."""
+    total = 0.0
+    for pid in server.workers():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def worker_rss_mb(server: Gunicorn) -> float:
     total = 0
     for pid in server.workers():

@@ -63,6 +63,7 @@ def run_load(server, requests, *, concurrency, db_path, business_id, account) ->
     flat = [x for chunk in latencies for x in chunk]
     return {
         "sent": len(flat),
+        "elapsed": elapsed,
         "throughput": len(flat) / elapsed,
         "errors": sum(errors.values()),
         "latency_ms": {
