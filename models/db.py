@@ -5,8 +5,9 @@ at the configured database; models and queries never name the backend. What diff
 between the two lives here, behind small helpers: how a write transaction begins
 (``write_transaction``), raw SQL placeholders (``execute``), and SQLite's index hints
 (``table_hint``). SQLite stays the default: a file, WAL, a connection kept open.
-Postgres (``postgresql://…``) runs through psycopg 3 and a pool of connections, so a
-request does not pay for a connect.
+Both backends hand out connections from a pool (Postgres through psycopg 3), so a
+request does not pay for a connect: on SQLite that was a fifth of a webhook's CPU,
+mostly the six pragmas every new connection runs.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from peewee import (
     Node,
     OperationalError,
     Select,
-    SqliteDatabase,
     fn,
 )
+from playhouse.pool import PooledSqliteDatabase
 from playhouse.postgres_ext import PooledPsycopg3Database
 
 # WAL lets readers (list pages) run while the importer or a webhook writes; the busy
@@ -49,7 +50,46 @@ POOL_SIZE = 32
 POOL_WAIT = 30  # seconds a request waits for a free connection before failing
 
 db = DatabaseProxy()
-_sqlite = SqliteDatabase(None)
+
+
+class _SqlitePool(PooledSqliteDatabase):
+    """Peewee's SQLite pool, which also never hands out a connection to the file the
+    database pointed at before ``init`` (tests point it at many files in one process;
+    a connection checked out then may be checked in afterwards)."""
+
+    def __init__(self, *args, **kwargs):
+        self._generation = 0
+        self._born: dict[int, int] = {}  # connection key -> generation it was opened in
+        super().__init__(*args, **kwargs)
+
+    def init(self, database, **kwargs):
+        with self._pool_lock:
+            self._generation += 1
+            self.close_idle()
+        super().init(database, **kwargs)
+
+    def _connect(self):
+        conn = super()._connect()
+        self._born[self.conn_key(conn)] = self._generation
+        return conn
+
+    def _is_closed(self, conn) -> bool:
+        if self._born.get(self.conn_key(conn)) != self._generation:
+            self._close_raw(conn)
+            return True
+        return super()._is_closed(conn)
+
+    def _can_reuse(self, conn) -> bool:
+        return self._born.get(self.conn_key(conn)) == self._generation and super()._can_reuse(conn)
+
+    def _close_raw(self, conn):
+        self._born.pop(self.conn_key(conn), None)
+        super()._close_raw(conn)
+
+
+# No cap (0), as without a pool: gunicorn's threads, the job consumer's and an import's
+# each hold at most one; idle ones wait in the pool.
+_sqlite = _SqlitePool(None, max_connections=0)
 
 
 def register_sqlite_function(function, name: str, arguments: int) -> None:

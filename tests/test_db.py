@@ -1,10 +1,12 @@
-"""Database set-up: pragmas, and no WAL checkpoint each time a request closes its connection."""
+"""Database set-up: pragmas, no WAL checkpoint each time a request closes its
+connection, and connections reused from a pool (never one to a file left behind)."""
 
 import os
+import threading
 
 import pytest
 
-from models.db import database_path, db
+from models.db import database_path, db, init_db
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -30,3 +32,50 @@ def test_database_url_must_be_sqlite():
     assert database_path("sqlite:////tmp/x.db") == "/tmp/x.db"
     with pytest.raises(ValueError, match="sqlite:///"):
         database_path("postgres://host/db")
+
+
+def _file_of_connection() -> str:
+    return db.execute_sql("PRAGMA database_list").fetchone()[2]
+
+
+def test_a_closed_connection_is_reused_with_its_pragmas(app):
+    with db.connection_context():
+        first = db.connection()
+    with db.connection_context():
+        assert db.connection() is first
+        assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_connection_left_in_a_transaction_is_rolled_back_before_reuse(app):
+    db.connect()
+    db.execute_sql("BEGIN IMMEDIATE")  # raw SQL: peewee does not know to refuse the close
+    db.execute_sql("CREATE TABLE scratch (x)")
+    db.close()
+    with db.connection_context():
+        assert not db.connection().in_transaction
+        found = db.execute_sql("SELECT name FROM sqlite_master WHERE name = 'scratch'")
+        assert found.fetchone() is None
+
+
+def test_a_connection_to_the_previous_file_is_never_reused(tmp_path, app):
+    """A thread holding a connection while the database is pointed at another file
+    (tests build many apps in one process) checks it in afterwards: it is closed,
+    not handed to the next request."""
+    checked_out, repointed = threading.Event(), threading.Event()
+
+    def hold_then_close():
+        with db.connection_context():
+            checked_out.set()
+            repointed.wait(10)
+
+    thread = threading.Thread(target=hold_then_close)
+    thread.start()
+    assert checked_out.wait(10)
+    other = str(tmp_path / "other.sqlite3")
+    init_db(other)
+    repointed.set()
+    thread.join(10)
+    for _ in range(3):
+        with db.connection_context():
+            assert _file_of_connection() == other
