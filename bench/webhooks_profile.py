@@ -31,6 +31,7 @@ class Profiler:
                         "250",
                         "-f",
                         "raw",
+                        "--gil",  # only the thread holding the GIL: where CPU goes
                         "-o",
                         str(out),
                     ],
@@ -54,7 +55,7 @@ class Profiler:
                 own[_short(frames[-1])] += n
                 for frame in {_short(f) for f in frames}:
                     inclusive[frame] += n
-        print(f"  py-spy: {total} samples of the workers' busy threads (waiting in flock counts)")
+        print(f"  py-spy: {total} samples of the workers' busy threads holding the GIL")
         print("  most samples in (self):")
         for frame, n in own.most_common(top):
             print(f"    {100 * n / total:5.1f}%  {frame}")
