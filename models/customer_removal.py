@@ -15,7 +15,7 @@ from peewee import CharField, CompositeKey, DateTimeField, ForeignKeyField
 from models.audit_log import AuditEntry
 from models.business import Business
 from models.customer import Customer
-from models.db import BaseModel, write_transaction
+from models.db import BaseModel, execute, placeholders, write_transaction
 from models.user import User, utcnow
 
 
@@ -38,11 +38,11 @@ def removed_ids(business_id: int, stripe_ids: list[str]) -> set[str]:
     """Which of ``stripe_ids`` were removed from the business's list."""
     if not stripe_ids:
         return set()
-    query = RemovedCustomer.select(RemovedCustomer.stripe_customer_id).where(
-        (RemovedCustomer.business == business_id)
-        & RemovedCustomer.stripe_customer_id.in_(stripe_ids)
+    sql = (
+        "SELECT stripe_customer_id FROM removed_customer"
+        f" WHERE business_id = ? AND stripe_customer_id IN ({placeholders(len(stripe_ids))})"
     )
-    return {stripe_id for (stripe_id,) in query.tuples()}
+    return {stripe_id for (stripe_id,) in execute(sql, (business_id, *stripe_ids))}
 
 
 def snapshot(customer: Customer) -> dict:

@@ -184,6 +184,11 @@ def execute(sql: str, params: tuple | list = ()):
     return db.execute_sql(sql, params)
 
 
+def placeholders(count: int) -> str:
+    """``?, ?, …`` for an ``IN (…)`` of ``count`` values in SQL run by ``execute``."""
+    return ", ".join("?" * count)
+
+
 def table_hint(table: str, alias: str, index: str | None) -> SQL:
     """``table AS alias`` for a FROM clause, with SQLite's ``INDEXED BY index`` (or
     ``NOT INDEXED`` when ``index`` is None). Postgres has no hints: its planner chooses
